@@ -1,0 +1,295 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from projects.querysets import ScopedQuerySet
+
+from .choices import FundingStatus, LoanStatus, OrganizationKind, RateType, RepaymentMethod, SourceType
+from .validators import USCC_PATTERN, uscc_check_character, uscc_check_passes, validate_uscc_shape
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class Organization(models.Model):
+    name = models.CharField(_("名称"), max_length=200, unique=True)
+    uscc = models.CharField(
+        _("统一社会信用代码"), max_length=18, null=True, blank=True, validators=[validate_uscc_shape]
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=OrganizationKind.choices)
+    # Some early registered codes fail the GB 32100-2015 check character; staff confirm them with a reason.
+    uscc_check_failed = models.BooleanField(_("校验位不符"), default=False, editable=False)
+    uscc_confirm_reason = models.CharField(
+        _("校验位不符的确认理由"),
+        max_length=200,
+        blank=True,
+        help_text=_("代码校验位不符但确认无误时填写，例如早期赋码的机构。"),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("机构")
+        verbose_name_plural = _("机构")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["uscc"],
+                condition=Q(uscc__isnull=False),
+                name="organization_unique_uscc",
+                violation_error_message=_("该统一社会信用代码已登记为其他机构。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(uscc__isnull=True) | Q(uscc__regex=USCC_PATTERN),
+                name="organization_uscc_shape",
+                violation_error_message=_("统一社会信用代码格式不正确。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=OrganizationKind.values), name="organization_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(uscc_check_failed=False) | ~Q(uscc_confirm_reason=""),
+                name="organization_uscc_failure_confirmed",
+                violation_error_message=_("统一社会信用代码校验位不符，须填写确认理由。"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if self.uscc == "":
+            self.uscc = None
+        if self.uscc:
+            self.uscc = self.uscc.strip().upper()
+        self.uscc_check_failed = bool(self.uscc) and _shape_ok(self.uscc) and not uscc_check_passes(self.uscc)
+        if self.uscc_check_failed and not self.uscc_confirm_reason.strip():
+            raise ValidationError(
+                {
+                    "uscc_confirm_reason": ValidationError(
+                        _(
+                            "统一社会信用代码 %(uscc)s 的校验位应为 %(expected)s，与所填不符。"
+                            "如确认代码无误（例如早期赋码），请填写确认理由。"
+                        ),
+                        code="uscc_check_character",
+                        params={"uscc": self.uscc, "expected": uscc_check_character(self.uscc)},
+                    )
+                }
+            )
+        if not self.uscc_check_failed:
+            self.uscc_confirm_reason = ""
+
+
+def _shape_ok(value: str) -> bool:
+    try:
+        validate_uscc_shape(value)
+    except ValidationError:
+        return False
+    return True
+
+
+class FundingLine(models.Model):
+    """A project's planned, approved and received amounts from one source."""
+
+    project = models.ForeignKey(
+        "projects.Project", models.PROTECT, related_name="funding_lines", verbose_name=_("项目")
+    )
+    source_type = models.CharField(_("资金来源"), max_length=32, choices=SourceType.choices)
+    programme = models.CharField(_("项目批次"), max_length=200, blank=True)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    planned_amount = models.DecimalField(_("计划金额（元）"), default=0, **MONEY)
+    approved_amount = models.DecimalField(_("批复金额（元）"), default=0, **MONEY)
+    received_amount = models.DecimalField(_("到位金额（元）"), default=0, **MONEY)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=FundingStatus.choices, default=FundingStatus.PLANNED
+    )
+    document_no = models.CharField(_("文号"), max_length=100, blank=True)
+    note = models.TextField(_("备注"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "project__district"
+
+    class Meta:
+        ordering = ["project", "year", "pk"]
+        verbose_name = _("资金来源")
+        verbose_name_plural = _("资金来源")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(planned_amount__gte=0, approved_amount__gte=0, received_amount__gte=0),
+                name="funding_amounts_not_negative",
+                violation_error_message=_("金额不能为负数。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000, year__lte=2100),
+                name="funding_year_plausible",
+                violation_error_message=_("年度应在 2000 至 2100 年之间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(source_type__in=SourceType.values), name="funding_source_type_valid"
+            ),
+            models.CheckConstraint(condition=Q(status__in=FundingStatus.values), name="funding_status_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_source_type_display()} {self.year}"
+
+
+class Loan(models.Model):
+    project = models.ForeignKey(
+        "projects.Project", models.PROTECT, related_name="loans", verbose_name=_("项目")
+    )
+    lender = models.ForeignKey(
+        Organization, models.PROTECT, related_name="loans_lent", verbose_name=_("贷款银行")
+    )
+    borrower = models.ForeignKey(
+        Organization, models.PROTECT, related_name="loans_borrowed", verbose_name=_("贷款主体")
+    )
+    contract_no = models.CharField(_("合同编号"), max_length=100, blank=True)
+    signed_on = models.DateField(_("签约日期"), null=True, blank=True)
+    principal = models.DecimalField(_("贷款金额（元）"), **MONEY)
+    term_months = models.PositiveSmallIntegerField(_("期限（月）"), null=True, blank=True)
+    rate_type = models.CharField(
+        _("利率方式"), max_length=8, choices=RateType.choices, default=RateType.FIXED
+    )
+    annual_rate = models.DecimalField(
+        _("年利率（%）"),
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("执行年利率，百分数"),
+    )
+    lpr_spread_bp = models.IntegerField(
+        _("LPR 加点（基点）"), null=True, blank=True, help_text=_("LPR 加点时填写，1 基点 = 0.01%")
+    )
+    grace_months = models.PositiveSmallIntegerField(_("宽限期（月）"), default=0)
+    repayment_method = models.CharField(
+        _("还款方式"), max_length=20, choices=RepaymentMethod.choices, default=RepaymentMethod.EQUAL_PRINCIPAL
+    )
+    status = models.CharField(_("状态"), max_length=12, choices=LoanStatus.choices, default=LoanStatus.SIGNED)
+    note = models.TextField(_("备注"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "project__district"
+
+    class Meta:
+        ordering = ["project", "signed_on", "pk"]
+        verbose_name = _("贷款")
+        verbose_name_plural = _("贷款")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(principal__gt=0),
+                name="loan_principal_positive",
+                violation_error_message=_("贷款金额必须大于零。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(term_months__isnull=True) | Q(term_months__gt=0, term_months__lte=600),
+                name="loan_term_plausible",
+                violation_error_message=_("贷款期限应在 1 至 600 个月之间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_rate__isnull=True) | Q(annual_rate__gte=0, annual_rate__lt=100),
+                name="loan_rate_plausible",
+                violation_error_message=_("年利率应在 0%% 至 100%% 之间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(term_months__isnull=True) | Q(grace_months__lt=models.F("term_months")),
+                name="loan_grace_within_term",
+                violation_error_message=_("宽限期必须短于贷款期限。"),
+            ),
+            models.CheckConstraint(
+                condition=~Q(rate_type=RateType.LPR) | Q(lpr_spread_bp__isnull=False),
+                name="loan_lpr_has_spread",
+                violation_error_message=_("LPR 加点的贷款须填写加点基点数。"),
+            ),
+            models.CheckConstraint(
+                condition=~Q(lender=models.F("borrower")),
+                name="loan_lender_not_borrower",
+                violation_error_message=_("贷款银行与贷款主体不能是同一机构。"),
+            ),
+            models.CheckConstraint(condition=Q(rate_type__in=RateType.values), name="loan_rate_type_valid"),
+            models.CheckConstraint(
+                condition=Q(repayment_method__in=RepaymentMethod.values), name="loan_repayment_method_valid"
+            ),
+            models.CheckConstraint(condition=Q(status__in=LoanStatus.values), name="loan_status_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.lender} → {self.borrower}（{self.principal} 元）"
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.lender_id and self.lender.kind != OrganizationKind.BANK:
+            errors["lender"] = _("贷款银行必须是类型为“银行”的机构。")
+        if self.borrower_id and self.borrower.kind == OrganizationKind.BANK:
+            errors["borrower"] = _("贷款主体不能是银行。")
+        if errors:
+            raise ValidationError(errors)
+
+    def disbursed_total(self):
+        return self.disbursements.aggregate(total=Sum("amount"))["total"] or 0
+
+    def repaid_principal_total(self):
+        return self.repayments.aggregate(total=Sum("principal"))["total"] or 0
+
+
+class Disbursement(models.Model):
+    """提款: money drawn under a loan."""
+
+    loan = models.ForeignKey(Loan, models.PROTECT, related_name="disbursements", verbose_name=_("贷款"))
+    date = models.DateField(_("提款日期"))
+    amount = models.DecimalField(_("提款金额（元）"), **MONEY)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "loan__project__district"
+
+    class Meta:
+        ordering = ["loan", "date", "pk"]
+        verbose_name = _("提款")
+        verbose_name_plural = _("提款")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="disbursement_amount_positive",
+                violation_error_message=_("提款金额必须大于零。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date} 提款 {self.amount} 元"
+
+
+class Repayment(models.Model):
+    """还款: principal and interest paid back under a loan."""
+
+    loan = models.ForeignKey(Loan, models.PROTECT, related_name="repayments", verbose_name=_("贷款"))
+    date = models.DateField(_("还款日期"))
+    principal = models.DecimalField(_("偿还本金（元）"), default=0, **MONEY)
+    interest = models.DecimalField(_("支付利息（元）"), default=0, **MONEY)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "loan__project__district"
+
+    class Meta:
+        ordering = ["loan", "date", "pk"]
+        verbose_name = _("还款")
+        verbose_name_plural = _("还款")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(principal__gte=0, interest__gte=0),
+                name="repayment_amounts_not_negative",
+                violation_error_message=_("还款金额不能为负数。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(principal__gt=0) | Q(interest__gt=0),
+                name="repayment_not_empty",
+                violation_error_message=_("本金和利息不能同时为零。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date} 还本 {self.principal} 元 付息 {self.interest} 元"

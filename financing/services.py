@@ -1,0 +1,224 @@
+"""Every write to organisations, funding lines, loans, disbursements and repayments.
+
+The two loan invariants (disbursed ≤ principal; principal repaid ≤ disbursed) are checked with the loan
+row locked, so concurrent requests cannot both pass the check.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from portfolio import access
+from portfolio.audit import audit_record, snapshot
+from projects.models import Project
+
+from .choices import LoanStatus
+from .models import Disbursement, FundingLine, Loan, Organization, Repayment
+
+FUNDING_LINE_FIELDS = (
+    "source_type",
+    "programme",
+    "year",
+    "planned_amount",
+    "approved_amount",
+    "received_amount",
+    "status",
+    "document_no",
+    "note",
+)
+LOAN_FIELDS = (
+    "lender",
+    "borrower",
+    "contract_no",
+    "signed_on",
+    "principal",
+    "term_months",
+    "rate_type",
+    "annual_rate",
+    "lpr_spread_bp",
+    "grace_months",
+    "repayment_method",
+    "status",
+    "note",
+)
+
+
+def _unknown_fields(fields: dict, allowed) -> None:
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        raise ValidationError(_("不能设置这些字段：%(fields)s") % {"fields": ", ".join(unknown)})
+
+
+@transaction.atomic
+def organization_create(
+    *, acting_user, name: str, kind: str, uscc: str | None = None, uscc_confirm_reason: str = ""
+) -> Organization:
+    """A new organisation. A code that fails its check character needs `uscc_confirm_reason`."""
+    access.require_role(acting_user, access.CITY_STAFF)
+    organization = Organization(
+        name=name, kind=kind, uscc=uscc or None, uscc_confirm_reason=uscc_confirm_reason
+    )
+    organization.full_clean()
+    organization.save()
+    audit_record(actor=acting_user, action="organization_create", instance=organization, before=None)
+    return organization
+
+
+@transaction.atomic
+def funding_line_record(
+    *, acting_user, project: Project | None = None, funding_line: FundingLine | None = None, **fields
+) -> FundingLine:
+    """Add a funding line to `project`, or change `funding_line`."""
+    access.require_role(acting_user, access.CITY_STAFF)
+    _unknown_fields(fields, FUNDING_LINE_FIELDS)
+    before = None
+    if funding_line is not None:
+        funding_line = FundingLine.objects.select_for_update().get(pk=funding_line.pk)
+        before = snapshot(funding_line)
+    elif project is None:
+        raise ValidationError(_("请指定资金来源所属的项目。"))
+    else:
+        funding_line = FundingLine(project=project)
+    for name, value in fields.items():
+        setattr(funding_line, name, value)
+    funding_line.full_clean()
+    funding_line.save()
+    action = "funding_line_update" if before is not None else "funding_line_create"
+    audit_record(actor=acting_user, action=action, instance=funding_line, before=before)
+    return funding_line
+
+
+@transaction.atomic
+def loan_create(*, acting_user, project: Project, **fields) -> Loan:
+    access.require_role(acting_user, access.CITY_STAFF)
+    _unknown_fields(fields, LOAN_FIELDS)
+    loan = Loan(project=project, **fields)
+    loan.full_clean()
+    loan.save()
+    audit_record(actor=acting_user, action="loan_create", instance=loan, before=None)
+    return loan
+
+
+@transaction.atomic
+def loan_update(*, acting_user, loan: Loan, **fields) -> Loan:
+    """Change a loan's terms; the principal never drops below what has been disbursed."""
+    access.require_role(acting_user, access.CITY_STAFF)
+    _unknown_fields(fields, LOAN_FIELDS)
+    loan = Loan.objects.select_for_update().get(pk=loan.pk)
+    before = snapshot(loan)
+    for name, value in fields.items():
+        setattr(loan, name, value)
+    loan.full_clean()
+    loan_terms_check(loan=loan)
+    loan.save(update_fields=list(fields))
+    audit_record(actor=acting_user, action="loan_update", instance=loan, before=before)
+    return loan
+
+
+def _sum(queryset, field: str) -> Decimal:
+    return queryset.aggregate(total=Sum(field))["total"] or Decimal(0)
+
+
+def loan_terms_check(*, loan: Loan) -> None:
+    """Rules between a loan and its entries, for changes to the loan itself (the service and the admin)."""
+    if loan.pk is None:
+        return
+    disbursed = _sum(Disbursement.objects.filter(loan=loan), "amount")
+    if loan.principal is not None and loan.principal < disbursed:
+        raise ValidationError(
+            {"principal": _("贷款金额不能小于已提款金额 %(d)s 元。") % {"d": f"{disbursed:,.2f}"}}
+        )
+    if loan.signed_on is not None:
+        first = Disbursement.objects.filter(loan=loan).order_by("date").values_list("date", flat=True).first()
+        if first is not None and first < loan.signed_on:
+            raise ValidationError({"signed_on": _("签约日期不能晚于第一笔提款日期 %(d)s。") % {"d": first}})
+
+
+def disbursement_check(*, loan: Loan, amount: Decimal, on: datetime.date, exclude_pk=None) -> None:
+    """A disbursement must be positive, dated on or after signing, and within the undisbursed amount."""
+    errors = {}
+    if amount is None or amount <= 0:
+        errors["amount"] = _("提款金额必须大于零。")
+    if loan.status != LoanStatus.SIGNED:
+        errors["loan"] = _("贷款状态为“%(s)s”，不能再提款。") % {"s": loan.get_status_display()}
+    if on is None:
+        errors["date"] = _("请填写提款日期。")
+    elif loan.signed_on and on < loan.signed_on:
+        errors["date"] = _("提款日期不能早于签约日期 %(d)s。") % {"d": loan.signed_on}
+    if errors:
+        raise ValidationError(errors)
+    others = _sum(Disbursement.objects.filter(loan=loan).exclude(pk=exclude_pk), "amount")
+    undisbursed = loan.principal - others
+    if amount > undisbursed:
+        raise ValidationError(
+            {
+                "amount": _("提款金额 %(a)s 元超过未提款余额 %(u)s 元。")
+                % {"a": f"{amount:,.2f}", "u": f"{undisbursed:,.2f}"}
+            }
+        )
+    if exclude_pk is not None:
+        # Correcting an existing disbursement must leave at least what has been repaid.
+        repaid = _sum(Repayment.objects.filter(loan=loan), "principal")
+        if others + amount < repaid:
+            raise ValidationError(
+                {"amount": _("修改后提款合计不能少于已偿还本金 %(r)s 元。") % {"r": f"{repaid:,.2f}"}}
+            )
+
+
+def repayment_check(*, loan: Loan, principal: Decimal, interest: Decimal, on: datetime.date, exclude_pk=None):
+    """A repayment is dated on or after signing and repays no more principal than is outstanding."""
+    errors = {}
+    if principal is None or principal < 0:
+        errors["principal"] = _("偿还本金不能为负数。")
+    if interest is None or interest < 0:
+        errors["interest"] = _("支付利息不能为负数。")
+    if not errors and principal == 0 and interest == 0:
+        errors["principal"] = _("本金和利息不能同时为零。")
+    if on is None:
+        errors["date"] = _("请填写还款日期。")
+    elif loan.signed_on and on < loan.signed_on:
+        errors["date"] = _("还款日期不能早于签约日期 %(d)s。") % {"d": loan.signed_on}
+    if errors:
+        raise ValidationError(errors)
+    disbursed = _sum(Disbursement.objects.filter(loan=loan), "amount")
+    repaid = _sum(Repayment.objects.filter(loan=loan).exclude(pk=exclude_pk), "principal")
+    outstanding = disbursed - repaid
+    if principal > outstanding:
+        raise ValidationError(
+            {
+                "principal": _("偿还本金 %(p)s 元超过未偿还本金 %(o)s 元。")
+                % {"p": f"{principal:,.2f}", "o": f"{outstanding:,.2f}"}
+            }
+        )
+
+
+@transaction.atomic
+def disbursement_record(
+    *, loan: Loan, amount: Decimal, on: datetime.date, acting_user, note: str = ""
+) -> Disbursement:
+    access.require_role(acting_user, access.CITY_STAFF)
+    loan = Loan.objects.select_for_update().get(pk=loan.pk)
+    disbursement_check(loan=loan, amount=amount, on=on)
+    disbursement = Disbursement(loan=loan, amount=amount, date=on, note=note)
+    disbursement.full_clean()
+    disbursement.save()
+    audit_record(actor=acting_user, action="disbursement_record", instance=disbursement, before=None)
+    return disbursement
+
+
+@transaction.atomic
+def repayment_record(
+    *, loan: Loan, on: datetime.date, principal: Decimal, interest: Decimal, acting_user, note: str = ""
+) -> Repayment:
+    access.require_role(acting_user, access.CITY_STAFF)
+    loan = Loan.objects.select_for_update().get(pk=loan.pk)
+    repayment_check(loan=loan, principal=principal, interest=interest, on=on)
+    repayment = Repayment(loan=loan, date=on, principal=principal, interest=interest, note=note)
+    repayment.full_clean()
+    repayment.save()
+    audit_record(actor=acting_user, action="repayment_record", instance=repayment, before=None)
+    return repayment

@@ -1,0 +1,82 @@
+"""Who may see and do what: the one place that decides it.
+
+A user's role is the Django group named by its code (projects.choices.Role); a district user's district
+is on its Profile. Every page, API endpoint and export narrows its querysets through `scope_q`, through
+the `.visible_to(user)` of the models' querysets.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+CITY_STAFF = "city_staff"
+DISTRICT_USER = "district_user"
+FINANCE = "finance"
+LENDER = "lender"
+ROLES = (CITY_STAFF, DISTRICT_USER, FINANCE, LENDER)
+# When a user is in more than one role group, the stronger role wins.
+_PRECEDENCE = {CITY_STAFF: 0, FINANCE: 1, DISTRICT_USER: 2, LENDER: 3}
+
+NOTHING = Q(pk__in=[])
+
+
+def role_of(user) -> str | None:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    cached = getattr(user, "_portfolio_role", False)
+    if cached is not False:
+        return cached
+    if user.is_superuser:
+        role = CITY_STAFF
+    else:
+        names = [name for name in user.groups.values_list("name", flat=True) if name in _PRECEDENCE]
+        role = min(names, key=_PRECEDENCE.__getitem__) if names else None
+    user._portfolio_role = role
+    return role
+
+
+def district_code_of(user) -> str | None:
+    if user is None or not user.is_authenticated:
+        return None
+    cached = getattr(user, "_portfolio_district", False)
+    if cached is not False:
+        return cached
+    from .models import Profile
+
+    code = Profile.objects.filter(user=user).values_list("district_id", flat=True).first()
+    user._portfolio_district = code
+    return code
+
+
+def scope_q(user, path: str) -> Q:
+    """The filter that limits a queryset to what `user` may see; `path` leads to the district."""
+    role = role_of(user)
+    if role in (CITY_STAFF, FINANCE):
+        return Q()
+    if role == DISTRICT_USER:
+        code = district_code_of(user)
+        return Q(**{path: code}) if code else NOTHING
+    # A lender's scope (the projects it finances) comes with the lender pages; until then: nothing.
+    return NOTHING
+
+
+def can_see_district(user, district_code: str) -> bool:
+    role = role_of(user)
+    if role in (CITY_STAFF, FINANCE):
+        return True
+    return role == DISTRICT_USER and district_code_of(user) == district_code
+
+
+def require_role(user, *roles: str) -> None:
+    if role_of(user) not in roles:
+        raise PermissionDenied(_("您的角色无权进行此操作。"))
+
+
+def require_project_editor(user, project) -> None:
+    """City staff may change any project; a district user only its own district's projects."""
+    role = role_of(user)
+    if role == CITY_STAFF:
+        return
+    if role == DISTRICT_USER and district_code_of(user) == project.district_id:
+        return
+    raise PermissionDenied(_("您无权修改该项目。"))

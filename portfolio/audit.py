@@ -1,0 +1,80 @@
+"""Audit entries: one per service call or admin save, written inside the caller's transaction."""
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from .models import AuditEntry
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+def snapshot(instance: models.Model) -> dict:
+    """The instance's concrete field values, JSON-ready (foreign keys by id)."""
+    return {
+        field.attname: _plain(getattr(instance, field.attname))
+        for field in instance._meta.concrete_fields
+        if not field.primary_key
+    }
+
+
+def diff(before: dict, after: dict) -> dict:
+    keys = dict.fromkeys([*before, *after])
+    return {key: [before.get(key), after.get(key)] for key in keys if before.get(key) != after.get(key)}
+
+
+def _project_of(instance):
+    from projects.models import Project
+
+    if isinstance(instance, Project):
+        return instance
+    for path in ("project", "loan"):
+        related = getattr(instance, path, None)
+        if isinstance(related, Project):
+            return related
+        if related is not None and getattr(related, "project", None) is not None:
+            return related.project
+    return None
+
+
+def audit_record(
+    *, actor, action: str, instance: models.Model, before: dict | None, note: str = ""
+) -> AuditEntry:
+    """Record what `action` changed on `instance`; `before` is its snapshot beforehand (None when new)."""
+    after = snapshot(instance) if instance.pk is not None else {}
+    project = _project_of(instance)
+    return AuditEntry.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        content_type=ContentType.objects.get_for_model(instance),
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:250],
+        project=project if project is not None and project.pk is not None else None,
+        changes=diff(before or {}, after),
+        note=note,
+    )
+
+
+def audit_delete(*, actor, action: str, instance: models.Model, note: str = "") -> AuditEntry:
+    before = snapshot(instance)
+    project = _project_of(instance)
+    return AuditEntry.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        content_type=ContentType.objects.get_for_model(instance),
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:250],
+        project=project if project is not None and project is not instance else None,
+        changes=diff(before, {}),
+        note=note,
+    )

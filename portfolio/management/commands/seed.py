@@ -1,0 +1,33 @@
+import time
+
+from django.core.management.base import BaseCommand
+
+from portfolio.seed import DEMO_PREFIX, seed_demo, seed_real
+from projects.models import Project
+
+
+class Command(BaseCommand):
+    help = (
+        "载入真实种子数据（两个首开项目及其贷款）；--demo N 另外生成 N 个演示项目。"
+        "重复运行不会重复载入真实数据。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--demo", type=int, default=0, metavar="N", help="生成 N 个演示项目")
+        parser.add_argument(
+            "--demo-once", action="store_true", help="只在库中还没有演示项目时才生成（供 make run 使用）"
+        )
+        parser.add_argument("--random-seed", type=int, default=None, help="演示数据的随机种子，便于复现")
+
+    def handle(self, *args, demo, demo_once, random_seed, **options):
+        created = seed_real()
+        self.stdout.write(
+            f"真实种子数据：新建 {created} 条记录" if created else "真实种子数据已存在，未作改动"
+        )
+        if demo and demo_once and Project.objects.filter(code__startswith=DEMO_PREFIX).exists():
+            self.stdout.write("已有演示项目，未再生成")
+            return
+        if demo:
+            started = time.perf_counter()
+            seed_demo(demo, rng_seed=random_seed)
+            self.stdout.write(f"生成演示项目 {demo} 个，用时 {time.perf_counter() - started:.1f} 秒")

@@ -1,0 +1,15 @@
+from django.db import migrations
+
+ROLES = ["city_staff", "district_user", "finance", "lender"]
+
+
+def add_groups(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for name in ROLES:
+        Group.objects.get_or_create(name=name)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("portfolio", "0001_initial"), ("auth", "0012_alter_user_first_name_max_length")]
+
+    operations = [migrations.RunPython(add_groups, migrations.RunPython.noop)]

@@ -1,0 +1,35 @@
+"""Money is stored in 元 as Decimal.
+
+Tables show 万元 with two decimals, dashboards 亿元; every figure carries its unit.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+WAN = Decimal(10_000)
+YI = Decimal(100_000_000)
+CENT = Decimal("0.01")
+
+
+def to_wan(yuan) -> Decimal:
+    return (Decimal(yuan or 0) / WAN).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def to_yi(yuan) -> Decimal:
+    return (Decimal(yuan or 0) / YI).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_wan(yuan) -> str:
+    return f"{to_wan(yuan):,.2f} 万元"
+
+
+def format_yi(yuan) -> str:
+    return f"{to_yi(yuan):,.2f} 亿元"
+
+
+def parse_yuan(value) -> Decimal | None:
+    """An amount in 元 from text or a number; None when it is not a finite decimal."""
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP) if amount.is_finite() else None

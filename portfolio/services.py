@@ -1,0 +1,74 @@
+"""Writes to user accounts: a role (the Django group of that code) and, for a district user, its district."""
+
+import secrets
+
+from django.contrib.auth.models import Group, User
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from projects.models import District
+
+from . import access
+from .audit import audit_record, snapshot
+from .models import Profile
+
+
+@transaction.atomic
+def account_upsert(
+    *,
+    username: str,
+    role: str,
+    district_code: str | None = None,
+    password: str | None = None,
+    acting_user=None,
+) -> tuple[User, str | None]:
+    """Create or update an account; returns it and the password when one was generated for it."""
+    if role not in access.ROLES:
+        raise ValidationError(
+            {
+                "role": _("未知角色“%(role)s”，可选：%(roles)s")
+                % {"role": role, "roles": ", ".join(access.ROLES)}
+            }
+        )
+    district = None
+    if role == access.DISTRICT_USER:
+        if not district_code:
+            raise ValidationError({"district": _("区用户必须指定所属区（--district 区划代码，如 440112）。")})
+        district = (
+            District.objects.filter(code=district_code).first()
+            or District.objects.filter(name=district_code).first()
+        )
+        if district is None:
+            codes = ", ".join(f"{d.code} {d.name}" for d in District.objects.all())
+            raise ValidationError(
+                {
+                    "district": _("没有区划代码为“%(c)s”的区。可选：%(codes)s")
+                    % {"c": district_code, "codes": codes}
+                }
+            )
+    elif district_code:
+        raise ValidationError({"district": _("只有区用户（district_user）需要指定所属区。")})
+
+    user = User.objects.select_for_update().filter(username=username).first()
+    before = snapshot(user) if user else None
+    generated = None
+    if user is None:
+        user = User(username=username)
+        if password is None:
+            password = generated = secrets.token_urlsafe(12)
+    if password is not None:
+        validate_password(password, user)
+        user.set_password(password)
+    user.is_staff = role == access.CITY_STAFF
+    user.is_active = True
+    user.save()
+    user.groups.remove(*Group.objects.filter(name__in=access.ROLES).exclude(name=role))
+    user.groups.add(Group.objects.get(name=role))
+    Profile.objects.update_or_create(user=user, defaults={"district": district})
+    entry = audit_record(actor=acting_user, action="account_upsert", instance=user, before=before)
+    entry.changes.pop("password", None)
+    entry.note = _("角色 %(role)s；所属区 %(d)s") % {"role": role, "d": district or "—"}
+    entry.save(update_fields=["changes", "note"])
+    return user, generated

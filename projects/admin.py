@@ -1,0 +1,159 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from financing.models import FundingLine, Loan
+from portfolio.admin import AuditedAdmin, CityStaffOnly, ReadOnlyInline
+
+from .choices import ReviewStatus
+from .models import District, Milestone, Project, ReviewRecord, StageChange, Unit
+
+
+@admin.register(District)
+class DistrictAdmin(AuditedAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Unit)
+class UnitAdmin(AuditedAdmin):
+    list_display = ["name", "district"]
+    list_filter = ["district"]
+    search_fields = ["name"]
+
+
+class MilestoneInline(CityStaffOnly, admin.TabularInline):
+    model = Milestone
+    extra = 0
+    fields = ["name", "planned_date", "actual_date", "responsible", "note"]
+
+
+class FundingLineInline(CityStaffOnly, admin.TabularInline):
+    model = FundingLine
+    extra = 0
+    can_delete = False
+    fields = [
+        "source_type",
+        "programme",
+        "year",
+        "planned_amount",
+        "approved_amount",
+        "received_amount",
+        "status",
+        "document_no",
+    ]
+
+
+class LoanInline(ReadOnlyInline):
+    model = Loan
+    fields = ["lender", "borrower", "contract_no", "signed_on", "principal", "status"]
+
+
+class StageChangeInline(ReadOnlyInline):
+    model = StageChange
+    fields = ["from_stage", "to_stage", "on", "by", "reason", "overridden", "missing"]
+
+
+class ReviewRecordInline(ReadOnlyInline):
+    model = ReviewRecord
+    fields = ["action", "from_status", "to_status", "comment", "by", "at"]
+
+
+@admin.register(Project)
+class ProjectAdmin(AuditedAdmin):
+    list_display = [
+        "code",
+        "name",
+        "district",
+        "unit",
+        "category",
+        "stage",
+        "review_status",
+        "total_investment",
+    ]
+    list_filter = ["district", "stage", "review_status", "category", "is_demo"]
+    search_fields = ["code", "national_code", "name", "content"]
+    list_select_related = ["district", "unit"]
+    autocomplete_fields = ["unit", "implementing_org"]
+    # Review status and stage move only through the review and stage services, with their records.
+    readonly_fields = [
+        "stage",
+        "review_status",
+        "submitted_at",
+        "version",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [MilestoneInline, FundingLineInline, LoanInline, StageChangeInline, ReviewRecordInline]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["code", "national_code", "name", "district", "unit", "category", "implementing_org"]},
+        ),
+        (_("投资与计划"), {"fields": ["content", "total_investment", "start_year", "end_year", "remarks"]}),
+        (
+            _("前期手续与开工"),
+            {
+                "fields": [
+                    "feasibility_approval_no",
+                    "land_approval_no",
+                    "eia_required",
+                    "eia_approval_no",
+                    "construction_started_on",
+                ]
+            },
+        ),
+        (_("联系人"), {"fields": ["contact_name", "contact_phone"]}),
+        (_("状态"), {"fields": [*readonly_fields, "is_demo"]}),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.version += 1
+        else:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        # Only a draft that never entered review may be deleted; everything else is kept.
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or obj.review_status == ReviewStatus.DRAFT)
+
+
+@admin.register(StageChange)
+class StageChangeAdmin(AuditedAdmin):
+    list_display = ["project", "from_stage", "to_stage", "on", "by", "overridden"]
+    list_filter = ["to_stage", "overridden"]
+    search_fields = ["project__name", "project__code", "reason"]
+    list_select_related = ["project", "by"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReviewRecord)
+class ReviewRecordAdmin(StageChangeAdmin):
+    list_display = ["project", "action", "from_status", "to_status", "by", "at"]
+    list_filter = ["action"]
+    search_fields = ["project__name", "project__code", "comment"]
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(AuditedAdmin):
+    list_display = ["name", "project", "planned_date", "actual_date", "responsible"]
+    list_filter = ["project__district", "planned_date"]
+    search_fields = ["name", "project__name", "responsible"]
+    list_select_related = ["project"]
+    autocomplete_fields = ["project"]

@@ -1,0 +1,68 @@
+"""The codes shared by the pages, the API and Excel (../shared/DOMAIN.md), with their Chinese labels."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(models.TextChoices):
+    RIVER_LAKE = "river_lake", _("美丽河湖")
+    BAY = "bay", _("美丽海湾")
+    ECO_COMMUNITY = "eco_community", _("生态社区")
+    VILLAGE = "village", _("美丽乡村")
+    PARK = "park", _("美丽园区")
+    LOW_CARBON = "low_carbon", _("绿色低碳")
+    ECO_RESTORATION = "eco_restoration", _("生态保护修复")
+    LAND_CONSOLIDATION = "land_consolidation", _("全域土地综合整治")
+    INFRASTRUCTURE = "infrastructure", _("环境基础设施")
+    OTHER = "other", _("其他")
+
+
+class Stage(models.TextChoices):
+    PLANNING = "planning", _("谋划")
+    MATURE = "mature", _("成熟")
+    IMPLEMENTATION = "implementation", _("实施")
+    COMPLETED = "completed", _("完工")
+
+    @classmethod
+    def order(cls, stage: str) -> int:
+        return list(cls.values).index(stage)
+
+
+class ReviewStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    RETURNED = "returned", _("已退回")
+    ACCEPTED = "accepted", _("已入库")
+
+
+class ReviewAction(models.TextChoices):
+    SUBMIT = "submit", _("提交")
+    RETURN = "return", _("退回")
+    ACCEPT = "accept", _("入库")
+
+
+class Role(models.TextChoices):
+    """A user's role is the Django group of this name."""
+
+    CITY_STAFF = "city_staff", _("市项目办")
+    DISTRICT_USER = "district_user", _("区用户")
+    FINANCE = "finance", _("财务")
+    LENDER = "lender", _("贷款银行")
+
+
+# The 11 districts of Guangzhou and their administrative division codes.
+DISTRICTS = [
+    ("440103", "荔湾区"),
+    ("440104", "越秀区"),
+    ("440105", "海珠区"),
+    ("440106", "天河区"),
+    ("440111", "白云区"),
+    ("440112", "黄埔区"),
+    ("440113", "番禺区"),
+    ("440114", "花都区"),
+    ("440115", "南沙区"),
+    ("440117", "从化区"),
+    ("440118", "增城区"),
+]
+# Division codes a national project code may carry in its region block: the city itself and its districts.
+GUANGZHOU_DIVISION_CODES = frozenset({"440100", *(code for code, _name in DISTRICTS)})

@@ -1,0 +1,300 @@
+"""Every write to projects, stages, reviews and milestones. Each writes one audit entry in its transaction."""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portfolio import access
+from portfolio.audit import audit_record, snapshot
+from portfolio.errors import StaleObjectError
+
+from .choices import ReviewAction, ReviewStatus, Stage
+from .models import District, Milestone, Project, ReviewRecord, StageChange
+from .selectors import stage_missing_conditions
+
+# What project_create and project_update may set; stage and review status move only through their services.
+PROJECT_FIELDS = (
+    "national_code",
+    "name",
+    "district",
+    "unit",
+    "category",
+    "implementing_org",
+    "content",
+    "total_investment",
+    "start_year",
+    "end_year",
+    "remarks",
+    "contact_name",
+    "contact_phone",
+    "feasibility_approval_no",
+    "land_approval_no",
+    "eia_required",
+    "eia_approval_no",
+    "construction_started_on",
+)
+MILESTONE_FIELDS = ("name", "planned_date", "actual_date", "responsible", "note")
+DISTRICT_EDITABLE = (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
+
+
+def _unknown_fields(fields: dict, allowed) -> None:
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        raise ValidationError(_("不能修改这些字段：%(fields)s") % {"fields": ", ".join(unknown)})
+
+
+def _check_district_user_may_edit(user, project: Project) -> None:
+    if access.role_of(user) == access.DISTRICT_USER and project.review_status not in DISTRICT_EDITABLE:
+        raise ValidationError(
+            _("只有草稿或已退回的项目可以由区用户修改；该项目当前状态为“%(s)s”。")
+            % {"s": project.get_review_status_display()}
+        )
+
+
+def _next_code(district: District) -> str:
+    year = timezone.localdate().year
+    prefix = f"MLGZ-{district.code}-{year}-"
+    last = (
+        Project.objects.filter(code__startswith=prefix)
+        .order_by("-code")
+        .values_list("code", flat=True)
+        .first()
+    )
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:04d}"
+
+
+def project_create(*, acting_user, code: str = "", **fields) -> Project:
+    """A new draft. District users create only in their own district; the code is assigned when blank."""
+    _unknown_fields(fields, PROJECT_FIELDS)
+    role = access.role_of(acting_user)
+    if role not in (access.CITY_STAFF, access.DISTRICT_USER):
+        raise PermissionDenied(_("您的角色无权新建项目。"))
+    district = fields.get("district")
+    if role == access.DISTRICT_USER:
+        own = access.district_code_of(acting_user)
+        if district is None:
+            fields["district"] = district = District.objects.get(pk=own)
+        elif district.pk != own:
+            raise ValidationError({"district": _("区用户只能为本区新建项目。")})
+    if district is None:
+        raise ValidationError({"district": _("请选择项目所在的区。")})
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                project = Project(
+                    code=code or _next_code(district),
+                    created_by=acting_user,
+                    review_status=ReviewStatus.DRAFT,
+                    stage=Stage.PLANNING,
+                    **fields,
+                )
+                project.full_clean()
+                project.save()
+                audit_record(actor=acting_user, action="project_create", instance=project, before=None)
+                return project
+        except IntegrityError:
+            # Two creations picked the same code at once; the unique constraint caught it. Try the next one.
+            if code or attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def project_update(
+    *, project: Project, acting_user, expected_version: int | None = None, **fields
+) -> Project:
+    """Change a project's fields; refused when it changed since `expected_version` was read."""
+    _unknown_fields(fields, PROJECT_FIELDS)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    access.require_project_editor(acting_user, project)
+    _check_district_user_may_edit(acting_user, project)
+    if expected_version is not None and expected_version != project.version:
+        raise StaleObjectError(_("该项目在您打开后已被他人修改，请刷新后重新编辑。"), code="stale")
+    moving = "district" in fields and fields["district"].pk != project.district_id
+    if moving and access.role_of(acting_user) == access.DISTRICT_USER:
+        raise ValidationError({"district": _("区用户不能把项目移到其他区。")})
+    before = snapshot(project)
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.full_clean()
+    project.version += 1
+    project.updated_at = timezone.now()
+    project.save(update_fields=[*fields, "version", "updated_at"])
+    audit_record(actor=acting_user, action="project_update", instance=project, before=before)
+    return project
+
+
+def _review_step(*, project, acting_user, action, allowed_from, to_status, comment=""):
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if project.review_status not in allowed_from:
+        raise ValidationError(
+            _("当前入库状态为“%(status)s”，不能%(action)s。")
+            % {"status": project.get_review_status_display(), "action": ReviewAction(action).label}
+        )
+    before = snapshot(project)
+    record = ReviewRecord.objects.create(
+        project=project,
+        action=action,
+        from_status=project.review_status,
+        to_status=to_status,
+        comment=comment,
+        by=acting_user,
+    )
+    project.review_status = to_status
+    project.version += 1
+    project.updated_at = timezone.now()
+    update_fields = ["review_status", "version", "updated_at"]
+    if action == ReviewAction.SUBMIT:
+        project.submitted_at = record.at
+        update_fields.append("submitted_at")
+    project.save(update_fields=update_fields)
+    audit_record(actor=acting_user, action=f"project_{action}", instance=project, before=before, note=comment)
+    return project
+
+
+def _check_not_own_submission(project: Project, acting_user) -> None:
+    last = project.review_records.filter(action=ReviewAction.SUBMIT).order_by("-at", "-pk").first()
+    if last is not None and last.by_id == acting_user.pk:
+        raise PermissionDenied(_("不能审核自己提交的项目。"))
+
+
+@transaction.atomic
+def project_submit(*, project: Project, acting_user) -> Project:
+    access.require_project_editor(acting_user, project)
+    return _review_step(
+        project=project,
+        acting_user=acting_user,
+        action=ReviewAction.SUBMIT,
+        allowed_from=DISTRICT_EDITABLE,
+        to_status=ReviewStatus.SUBMITTED,
+    )
+
+
+@transaction.atomic
+def project_return(*, project: Project, acting_user, comment: str) -> Project:
+    access.require_role(acting_user, access.CITY_STAFF)
+    if not (comment or "").strip():
+        raise ValidationError({"comment": _("退回时必须填写意见，说明需要修改的内容。")})
+    _check_not_own_submission(project, acting_user)
+    return _review_step(
+        project=project,
+        acting_user=acting_user,
+        action=ReviewAction.RETURN,
+        allowed_from=(ReviewStatus.SUBMITTED,),
+        to_status=ReviewStatus.RETURNED,
+        comment=comment.strip(),
+    )
+
+
+@transaction.atomic
+def project_accept(*, project: Project, acting_user, comment: str = "") -> Project:
+    access.require_role(acting_user, access.CITY_STAFF)
+    _check_not_own_submission(project, acting_user)
+    return _review_step(
+        project=project,
+        acting_user=acting_user,
+        action=ReviewAction.ACCEPT,
+        allowed_from=(ReviewStatus.SUBMITTED,),
+        to_status=ReviewStatus.ACCEPTED,
+        comment=(comment or "").strip(),
+    )
+
+
+@transaction.atomic
+def project_transition(
+    *,
+    project: Project,
+    stage: str,
+    acting_user,
+    reason: str = "",
+    override: bool = False,
+    on: datetime.date | None = None,
+) -> StageChange:
+    """Move an accepted project one stage forward when its conditions hold, or back with a reason.
+
+    City staff may move it forward without the conditions by giving a written reason (override);
+    what was missing is kept with the move.
+    """
+    access.require_role(acting_user, access.CITY_STAFF)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    reason = (reason or "").strip()
+    if stage not in Stage.values:
+        raise ValidationError({"stage": _("未知的阶段：%(stage)s") % {"stage": stage}})
+    if project.review_status != ReviewStatus.ACCEPTED:
+        raise ValidationError(_("只有已入库的项目才能变更阶段。"))
+    current, target = Stage.order(project.stage), Stage.order(stage)
+    if target == current:
+        raise ValidationError({"stage": _("项目已处于“%(stage)s”阶段。") % {"stage": Stage(stage).label}})
+    missing: list[str] = []
+    if target > current:
+        if target != current + 1:
+            next_label = Stage(Stage.values[current + 1]).label
+            raise ValidationError(
+                {"stage": _("阶段须逐级推进：下一阶段是“%(next)s”。") % {"next": next_label}}
+            )
+        missing = stage_missing_conditions(project=project, stage=stage)
+        if missing and not override:
+            raise ValidationError(
+                {"stage": [_("推进到“%(stage)s”的条件尚未满足：") % {"stage": Stage(stage).label}, *missing]},
+                code="conditions_missing",
+            )
+        if override and not reason:
+            raise ValidationError({"reason": _("越过条件推进阶段必须填写书面理由。")})
+    elif not reason:
+        raise ValidationError({"reason": _("退回到前一阶段必须填写理由。")})
+    before = snapshot(project)
+    change = StageChange(
+        project=project,
+        from_stage=project.stage,
+        to_stage=stage,
+        on=on or timezone.localdate(),
+        by=acting_user,
+        reason=reason,
+        overridden=bool(missing),
+        missing=missing,
+    )
+    change.full_clean()
+    change.save()
+    project.stage = stage
+    project.version += 1
+    project.updated_at = timezone.now()
+    project.save(update_fields=["stage", "version", "updated_at"])
+    note = reason if not missing else _("越过条件：%(reason)s") % {"reason": reason}
+    audit_record(actor=acting_user, action="project_transition", instance=project, before=before, note=note)
+    return change
+
+
+@transaction.atomic
+def milestone_record(
+    *, acting_user, project: Project | None = None, milestone: Milestone | None = None, **fields
+) -> Milestone:
+    """Add a milestone to `project`, or change `milestone`.
+
+    City staff may on any project; a district user on its own district's projects, whatever their status.
+    """
+    _unknown_fields(fields, MILESTONE_FIELDS)
+    if milestone is not None:
+        milestone = Milestone.objects.select_for_update().select_related("project").get(pk=milestone.pk)
+        project = milestone.project
+    elif project is None:
+        raise ValidationError(_("请指定节点所属的项目。"))
+    access.require_project_editor(acting_user, project)
+    before = snapshot(milestone) if milestone is not None else None
+    if milestone is None:
+        milestone = Milestone(project=project)
+    for name, value in fields.items():
+        setattr(milestone, name, value)
+    milestone.full_clean()
+    milestone.save()
+    Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+    audit_record(
+        actor=acting_user,
+        action="milestone_update" if before is not None else "milestone_create",
+        instance=milestone,
+        before=before,
+    )
+    return milestone

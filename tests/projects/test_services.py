@@ -1,0 +1,344 @@
+"""Project services: rules, scope, and exactly one audit entry each with its before and after values."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from financing.choices import FundingStatus, SourceType
+from portfolio.errors import StaleObjectError
+from portfolio.models import AuditEntry
+from projects import services
+from projects.choices import ReviewStatus, Stage
+from projects.models import Milestone, Project, ReviewRecord, StageChange
+from tests.factories import FundingLineFactory, MilestoneFactory, ProjectFactory, district
+
+pytestmark = pytest.mark.django_db
+
+
+def only_audit_entry(**filters) -> AuditEntry:
+    entries = list(AuditEntry.objects.filter(**filters))
+    assert len(entries) == 1, entries
+    return entries[0]
+
+
+def new_project_fields(**overrides):
+    fields = {
+        "name": "增江画廊美丽河湖提升工程",
+        "category": "river_lake",
+        "total_investment": Decimal("250000000.00"),
+        "start_year": 2025,
+        "end_year": 2027,
+    }
+    return fields | overrides
+
+
+def accepted_project(**values) -> Project:
+    return ProjectFactory(review_status=ReviewStatus.ACCEPTED, **values)
+
+
+# -- create and update ---------------------------------------------------------------------------
+
+
+def test_district_user_creates_a_draft_in_its_own_district(huangpu_user):
+    project = services.project_create(acting_user=huangpu_user, **new_project_fields())
+    assert project.district_id == "440112"
+    assert project.review_status == ReviewStatus.DRAFT and project.stage == Stage.PLANNING
+    assert project.code.startswith("MLGZ-440112-")
+    entry = only_audit_entry()
+    assert entry.action == "project_create" and entry.actor == huangpu_user and entry.project == project
+    assert entry.changes["name"] == [None, "增江画廊美丽河湖提升工程"]
+    assert entry.changes["total_investment"] == [None, "250000000.00"]
+
+
+def test_codes_are_assigned_in_sequence(city_user):
+    first = services.project_create(
+        acting_user=city_user, district=district("440104"), **new_project_fields()
+    )
+    second = services.project_create(
+        acting_user=city_user, district=district("440104"), **new_project_fields()
+    )
+    assert int(second.code[-4:]) == int(first.code[-4:]) + 1
+
+
+def test_district_user_cannot_create_in_another_district(huangpu_user):
+    with pytest.raises(ValidationError) as error:
+        services.project_create(acting_user=huangpu_user, district=district("440104"), **new_project_fields())
+    assert error.value.message_dict == {"district": ["区用户只能为本区新建项目。"]}
+    assert not Project.objects.exists() and not AuditEntry.objects.exists()
+
+
+@pytest.mark.parametrize("user", ["finance_user", "no_role_user"])
+def test_roles_that_may_not_create(user, request):
+    with pytest.raises(PermissionDenied):
+        services.project_create(
+            acting_user=request.getfixturevalue(user), district=district(), **new_project_fields()
+        )
+    assert not Project.objects.exists()
+
+
+def test_create_with_bad_values_saves_nothing(city_user):
+    with pytest.raises(ValidationError) as error:
+        services.project_create(
+            acting_user=city_user, district=district(), **new_project_fields(start_year=2028, end_year=2026)
+        )
+    assert "计划完工年份不能早于计划开工年份。" in error.value.messages
+    assert not Project.objects.exists() and not AuditEntry.objects.exists()
+
+
+def test_update_records_before_and_after_and_bumps_version(huangpu_user):
+    project = ProjectFactory(name="旧名称", total_investment=Decimal("100.00"))
+    updated = services.project_update(
+        project=project,
+        acting_user=huangpu_user,
+        expected_version=1,
+        name="新名称",
+        total_investment=Decimal("200.50"),
+    )
+    assert updated.version == 2
+    project.refresh_from_db()
+    assert project.name == "新名称" and project.total_investment == Decimal("200.50")
+    entry = only_audit_entry()
+    assert entry.action == "project_update"
+    assert entry.changes["name"] == ["旧名称", "新名称"]
+    assert entry.changes["total_investment"] == ["100.00", "200.50"]
+    assert entry.changes["version"] == [1, 2]
+
+
+def test_stale_update_is_refused_and_nothing_is_overwritten(city_user):
+    project = ProjectFactory(name="原名")
+    services.project_update(project=project, acting_user=city_user, expected_version=1, name="甲改")
+    with pytest.raises(StaleObjectError):
+        services.project_update(project=project, acting_user=city_user, expected_version=1, name="乙改")
+    project.refresh_from_db()
+    assert project.name == "甲改" and project.version == 2
+    assert AuditEntry.objects.count() == 1
+
+
+def test_district_user_cannot_touch_another_district(yuexiu_user):
+    project = ProjectFactory(district=district("440112"))
+    with pytest.raises(PermissionDenied):
+        services.project_update(project=project, acting_user=yuexiu_user, name="改")
+    with pytest.raises(PermissionDenied):
+        services.project_submit(project=project, acting_user=yuexiu_user)
+    with pytest.raises(PermissionDenied):
+        services.milestone_record(
+            acting_user=yuexiu_user, project=project, name="开工", planned_date="2025-01-01"
+        )
+    assert not AuditEntry.objects.exists()
+
+
+def test_district_user_cannot_edit_a_submitted_project(huangpu_user):
+    project = ProjectFactory(review_status=ReviewStatus.SUBMITTED)
+    with pytest.raises(ValidationError) as error:
+        services.project_update(project=project, acting_user=huangpu_user, name="改")
+    assert "只有草稿或已退回的项目可以由区用户修改" in error.value.messages[0]
+
+
+def test_update_refuses_workflow_fields(city_user):
+    project = ProjectFactory()
+    with pytest.raises(ValidationError) as error:
+        services.project_update(project=project, acting_user=city_user, stage=Stage.COMPLETED)
+    assert "stage" in error.value.messages[0]
+    project.refresh_from_db()
+    assert project.stage == Stage.PLANNING
+
+
+# -- review ----------------------------------------------------------------------------------------
+
+
+def test_submit_return_resubmit_accept(huangpu_user, city_user):
+    project = ProjectFactory()
+    services.project_submit(project=project, acting_user=huangpu_user)
+    services.project_return(project=project, acting_user=city_user, comment="请补充用地手续")
+    project.refresh_from_db()
+    assert project.review_status == ReviewStatus.RETURNED
+    services.project_submit(project=project, acting_user=huangpu_user)
+    services.project_accept(project=project, acting_user=city_user)
+    project.refresh_from_db()
+    assert project.review_status == ReviewStatus.ACCEPTED and project.in_library
+    records = list(
+        ReviewRecord.objects.filter(project=project).values_list("action", "comment", "by__username")
+    )
+    assert records == [
+        ("submit", "", "huangpu_a"),
+        ("return", "请补充用地手续", "city_a"),
+        ("submit", "", "huangpu_a"),
+        ("accept", "", "city_a"),
+    ]
+    actions = list(AuditEntry.objects.order_by("pk").values_list("action", flat=True))
+    assert actions == ["project_submit", "project_return", "project_submit", "project_accept"]
+    returned = AuditEntry.objects.get(action="project_return")
+    assert returned.changes["review_status"] == ["submitted", "returned"]
+    assert returned.note == "请补充用地手续"
+
+
+def test_return_needs_a_comment(huangpu_user, city_user):
+    project = ProjectFactory()
+    services.project_submit(project=project, acting_user=huangpu_user)
+    with pytest.raises(ValidationError) as error:
+        services.project_return(project=project, acting_user=city_user, comment="  ")
+    assert error.value.message_dict == {"comment": ["退回时必须填写意见，说明需要修改的内容。"]}
+    project.refresh_from_db()
+    assert project.review_status == ReviewStatus.SUBMITTED
+
+
+def test_only_a_submitted_project_can_be_accepted(city_user):
+    project = ProjectFactory(review_status=ReviewStatus.DRAFT)
+    with pytest.raises(ValidationError) as error:
+        services.project_accept(project=project, acting_user=city_user)
+    assert "当前入库状态为“草稿”，不能入库。" in error.value.messages
+
+
+def test_district_user_may_not_review(huangpu_user):
+    project = ProjectFactory(review_status=ReviewStatus.SUBMITTED)
+    with pytest.raises(PermissionDenied):
+        services.project_accept(project=project, acting_user=huangpu_user)
+    with pytest.raises(PermissionDenied):
+        services.project_return(project=project, acting_user=huangpu_user, comment="x")
+
+
+def test_staff_may_not_review_their_own_submission(city_user, city_reviewer):
+    project = ProjectFactory()
+    services.project_submit(project=project, acting_user=city_user)
+    with pytest.raises(PermissionDenied):
+        services.project_accept(project=project, acting_user=city_user)
+    services.project_accept(project=project, acting_user=city_reviewer)
+
+
+# -- stages ----------------------------------------------------------------------------------------
+
+
+def test_move_to_mature_lists_every_missing_condition(city_user):
+    project = accepted_project(total_investment=Decimal("1000.00"), eia_required=True)
+    FundingLineFactory(project=project, planned_amount=Decimal("400.00"))
+    with pytest.raises(ValidationError) as error:
+        services.project_transition(project=project, stage=Stage.MATURE, acting_user=city_user)
+    assert error.value.message_dict["stage"] == [
+        "推进到“成熟”的条件尚未满足：",
+        "可研批复（未填写可研批复文号）",
+        "用地手续（未填写用地批复文号）",
+        "环评批复（项目需要环评，未填写环评批复文号）",
+        "资金筹措方案未覆盖总投资（已落实计划 400.00 元，总投资 1,000.00 元）",
+    ]
+    project.refresh_from_db()
+    assert project.stage == Stage.PLANNING
+    assert not StageChange.objects.exists() and not AuditEntry.objects.exists()
+
+
+def test_move_to_mature_when_conditions_hold(city_user):
+    project = accepted_project(
+        total_investment=Decimal("1000.00"),
+        feasibility_approval_no="穗发改〔2025〕1号",
+        land_approval_no="穗规划资源〔2025〕2号",
+        eia_required=False,
+    )
+    FundingLineFactory(project=project, planned_amount=Decimal("600.00"))
+    FundingLineFactory(project=project, source_type=SourceType.POLICY_LOAN, planned_amount=Decimal("400.00"))
+    FundingLineFactory(project=project, planned_amount=Decimal("999.00"), status=FundingStatus.REJECTED)
+    change = services.project_transition(
+        project=project, stage=Stage.MATURE, acting_user=city_user, on=datetime.date(2025, 3, 1)
+    )
+    assert (change.from_stage, change.to_stage, change.overridden, change.missing) == (
+        "planning",
+        "mature",
+        False,
+        [],
+    )
+    entry = only_audit_entry()
+    assert entry.action == "project_transition" and entry.changes["stage"] == ["planning", "mature"]
+
+
+def test_override_needs_a_reason_and_records_it(city_user):
+    project = accepted_project()
+    with pytest.raises(ValidationError) as error:
+        services.project_transition(project=project, stage=Stage.MATURE, acting_user=city_user, override=True)
+    assert error.value.message_dict == {"reason": ["越过条件推进阶段必须填写书面理由。"]}
+    change = services.project_transition(
+        project=project,
+        stage=Stage.MATURE,
+        acting_user=city_user,
+        override=True,
+        reason="市政府常务会议决定先行推进",
+    )
+    change.refresh_from_db()
+    assert change.overridden is True and change.reason == "市政府常务会议决定先行推进"
+    assert "可研批复（未填写可研批复文号）" in change.missing
+    assert change.by == city_user
+    entry = only_audit_entry()
+    assert entry.note == "越过条件：市政府常务会议决定先行推进"
+    assert entry.changes["stage"] == ["planning", "mature"]
+
+
+def test_implementation_needs_a_construction_start(city_user):
+    project = accepted_project(stage=Stage.MATURE)
+    with pytest.raises(ValidationError) as error:
+        services.project_transition(project=project, stage=Stage.IMPLEMENTATION, acting_user=city_user)
+    assert "开工记录（未填写开工日期）" in error.value.message_dict["stage"]
+    project.construction_started_on = datetime.date(2025, 5, 1)
+    project.save()
+    services.project_transition(project=project, stage=Stage.IMPLEMENTATION, acting_user=city_user)
+    project.refresh_from_db()
+    assert project.stage == Stage.IMPLEMENTATION
+
+
+def test_completion_needs_every_milestone_done(city_user):
+    project = accepted_project(stage=Stage.IMPLEMENTATION)
+    MilestoneFactory(project=project, actual_date=None)
+    with pytest.raises(ValidationError) as error:
+        services.project_transition(project=project, stage=Stage.COMPLETED, acting_user=city_user)
+    assert "仍有 1 个节点未完成（无实际完成日期）" in error.value.message_dict["stage"]
+
+
+@pytest.mark.parametrize(
+    ("values", "target", "message"),
+    [
+        ({"review_status": ReviewStatus.SUBMITTED}, Stage.MATURE, "只有已入库的项目才能变更阶段。"),
+        ({}, Stage.IMPLEMENTATION, "阶段须逐级推进：下一阶段是“成熟”。"),
+        ({}, Stage.PLANNING, "项目已处于“谋划”阶段。"),
+        ({}, "done", "未知的阶段：done"),
+        ({"stage": Stage.MATURE}, Stage.PLANNING, "退回到前一阶段必须填写理由。"),
+    ],
+)
+def test_refused_moves(city_user, values, target, message):
+    project = ProjectFactory(**({"review_status": ReviewStatus.ACCEPTED} | values))
+    with pytest.raises(ValidationError) as error:
+        services.project_transition(project=project, stage=target, acting_user=city_user)
+    assert message in error.value.messages
+    assert not StageChange.objects.exists()
+
+
+def test_only_city_staff_move_stages(huangpu_user, finance_user):
+    project = accepted_project()
+    for user in (huangpu_user, finance_user):
+        with pytest.raises(PermissionDenied):
+            services.project_transition(
+                project=project, stage=Stage.MATURE, acting_user=user, override=True, reason="x"
+            )
+
+
+# -- milestones ------------------------------------------------------------------------------------
+
+
+def test_milestone_create_and_update_each_write_one_audit_entry(huangpu_user):
+    project = ProjectFactory(review_status=ReviewStatus.ACCEPTED)
+    milestone = services.milestone_record(
+        acting_user=huangpu_user, project=project, name="开工", planned_date=datetime.date(2025, 6, 30)
+    )
+    created = only_audit_entry(action="milestone_create")
+    assert created.changes["name"] == [None, "开工"] and created.project == project
+    services.milestone_record(
+        acting_user=huangpu_user, milestone=milestone, actual_date=datetime.date(2025, 7, 2)
+    )
+    updated = only_audit_entry(action="milestone_update")
+    assert updated.changes == {"actual_date": [None, "2025-07-02"]}
+    assert Milestone.objects.get().actual_date == datetime.date(2025, 7, 2)
+
+
+def test_milestone_with_bad_values_saves_nothing(city_user):
+    project = ProjectFactory()
+    with pytest.raises(ValidationError) as error:
+        services.milestone_record(acting_user=city_user, project=project, name="", planned_date=None)
+    assert set(error.value.message_dict) == {"name", "planned_date"}
+    assert not Milestone.objects.exists() and not AuditEntry.objects.exists()
