@@ -6,8 +6,9 @@ admin's own transaction, as the services do.
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.models import TokenProxy
 
 from . import access
 from .audit import audit_delete, audit_record, snapshot
@@ -95,13 +96,17 @@ class ReadOnlyInline(CityStaffOnly, admin.TabularInline):
         return False
 
 
-class ProfileInline(admin.StackedInline):
+class ProfileInline(CityStaffOnly, admin.StackedInline):
     model = Profile
     can_delete = False
     verbose_name_plural = _("所属区（区用户必填）")
 
 
 admin.site.unregister(User)
+# Roles are the fixed group codes of the domain, created by a migration and assigned with accounts.
+admin.site.unregister(Group)
+# API tokens are issued by the API's token endpoint to their own users, not handed out in the admin.
+admin.site.unregister(TokenProxy)
 
 
 @admin.register(User)
@@ -109,6 +114,14 @@ class AccountAdmin(CityStaffOnly, UserAdmin):
     inlines = [ProfileInline]
     list_display = ["username", "first_name", "is_active", "roles", "district"]
     list_filter = ["is_active", "groups"]
+    # Access comes from the role groups; superuser status and single permissions are not handed out here.
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("个人信息"), {"fields": ["first_name", "last_name", "email"]}),
+        (_("角色与状态"), {"fields": ["is_active", "groups"]}),
+        (_("重要日期"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    readonly_fields = ["last_login", "date_joined"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("profile__district").prefetch_related("groups")
