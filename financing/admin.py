@@ -121,7 +121,12 @@ class RepaymentInline(ReadOnlyInline):
 class LoanAdmin(AuditedAdmin):
     form = LoanForm
     list_display = ["project", "lender", "borrower", "principal", "signed_on", "repayment_method", "status"]
-    list_filter = ["status", "lender", "repayment_method", "project__district"]
+    list_filter = [
+        "status",
+        ("lender", admin.RelatedOnlyFieldListFilter),
+        "repayment_method",
+        "project__district",
+    ]
     search_fields = ["project__name", "contract_no", "borrower__name", "lender__name"]
     list_select_related = ["project", "lender", "borrower"]
     autocomplete_fields = ["project", "lender", "borrower"]

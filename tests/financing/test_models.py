@@ -164,3 +164,15 @@ def test_disbursement_and_repayment_amount_rules():
         assert message in " ".join(error.value.messages)
         with pytest.raises(IntegrityError), transaction.atomic():
             row.save()
+
+
+@pytest.mark.django_db
+def test_lender_and_borrower_differ():
+    bank = BankFactory()
+    loan = LoanFactory.build(project=LoanFactory().project, lender=bank, borrower=bank)
+    # In forms the "borrower is not a bank" rule already says what is wrong; the database guards the rest.
+    with pytest.raises(ValidationError) as error:
+        loan.full_clean()
+    assert error.value.message_dict == {"borrower": ["贷款主体不能是银行。"]}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        loan.save()

@@ -232,3 +232,18 @@ def test_admin_account_edit_is_audited_without_the_password(staff_client, huangp
     entry = AuditEntry.objects.get()
     assert entry.changes["first_name"] == ["", "小黄"] and "password" not in entry.changes
     assert datetime.date.today().year >= 2025
+
+
+def test_admin_is_in_chinese_whatever_the_browser_asks(staff_client):
+    response = staff_client.get(
+        reverse("admin:financing_loan_changelist"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9"
+    )
+    page = response.content.decode()
+    assert response["Content-Language"] == "zh-hans"
+    assert "选择 贷款 来修改" in page and "首页" in page
+
+
+def test_english_only_when_chosen(staff_client):
+    staff_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = staff_client.get(reverse("admin:financing_loan_changelist")).content.decode()
+    assert "Select 贷款 to change" in page

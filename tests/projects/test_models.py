@@ -142,3 +142,24 @@ def test_overdue_milestone(settings):
 
     assert list(Milestone.objects.overdue()) == [overdue]
     assert Project.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_history_rows_keep_their_reasons(city_user):
+    from projects.models import ReviewRecord, StageChange
+
+    project = ProjectFactory()
+    override = StageChange(
+        project=project, from_stage="planning", to_stage="mature", on="2025-01-01", overridden=True
+    )
+    with pytest.raises(ValidationError) as error:
+        override.full_clean()
+    assert "越过条件推进阶段必须填写理由。" in error.value.messages
+    with pytest.raises(IntegrityError), transaction.atomic():
+        override.save()
+    returned = ReviewRecord(project=project, action="return", from_status="submitted", to_status="returned")
+    with pytest.raises(ValidationError) as error:
+        returned.full_clean()
+    assert "退回时必须填写意见。" in error.value.messages
+    with pytest.raises(IntegrityError), transaction.atomic():
+        returned.save()
