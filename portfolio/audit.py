@@ -9,8 +9,11 @@ from django.db import models
 from .models import AuditEntry
 
 
-def _plain(value):
+def _plain(value, field=None):
     if isinstance(value, Decimal):
+        if isinstance(field, models.DecimalField) and value.is_finite():
+            # As the database will store it: 100 and 100.00 are the same amount, not a change.
+            value = value.quantize(Decimal(1).scaleb(-field.decimal_places))
         return str(value)
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
@@ -22,7 +25,7 @@ def _plain(value):
 def snapshot(instance: models.Model) -> dict:
     """The instance's concrete field values, JSON-ready (foreign keys by id)."""
     return {
-        field.attname: _plain(getattr(instance, field.attname))
+        field.attname: _plain(getattr(instance, field.attname), field)
         for field in instance._meta.concrete_fields
         if not field.primary_key
     }

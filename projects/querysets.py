@@ -1,8 +1,8 @@
 """Chainable reads. Scoping to a user is decided in portfolio.access; these only apply it."""
 
 from django.db import models
-from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from portfolio import access
@@ -21,40 +21,46 @@ class ProjectQuerySet(ScopedQuerySet):
         return self.filter(review_status="accepted")
 
     def with_financing_totals(self):
-        """Annotate approved funding, contracted loans and the funding gap, one subquery each.
+        """Annotate what covers each project's investment, in one subquery per figure.
 
-        Covered = funding lines approved or received (non-loan sources) + principal of signed loans.
-        Loan-type funding lines describe loans applied for; once a loan is signed its contract counts.
+        One definition serves the funding gap and the funding-plan condition of the move to 成熟:
+        - planned_cover: the funding plan. Each line that was not rejected counts with its approved amount
+          once approved or received, else with its planned amount.
+        - approved_cover: what is approved or contracted. Lines approved or received count with their
+          approved amount.
+        Loan-type lines and signed loans describe the same money, so the larger of the two counts. The
+        interest subsidy pays interest rather than investment and covers nothing here.
+        - funding_gap: total investment less approved_cover.
         """
-        from financing.choices import LOAN_SOURCE_TYPES, FundingStatus, LoanStatus
+        from financing.choices import LOAN_SOURCE_TYPES, FundingStatus, LoanStatus, SourceType
         from financing.models import FundingLine, Loan
 
-        approved = (
-            FundingLine.objects.filter(
-                project=OuterRef("pk"), status__in=[FundingStatus.APPROVED, FundingStatus.RECEIVED]
-            )
-            .exclude(source_type__in=LOAN_SOURCE_TYPES)
-            .order_by()
-            .values("project")
-            .annotate(total=Sum("approved_amount"))
-            .values("total")
+        granted = [FundingStatus.APPROVED, FundingStatus.RECEIVED]
+        lines = FundingLine.objects.filter(project=OuterRef("pk")).exclude(
+            source_type=SourceType.INTEREST_SUBSIDY
         )
-        contracted = (
-            Loan.objects.filter(project=OuterRef("pk"))
-            .exclude(status=LoanStatus.TERMINATED)
-            .order_by()
-            .values("project")
-            .annotate(total=Sum("principal"))
-            .values("total")
+        plan_amount = Case(When(status__in=granted, then=F("approved_amount")), default=F("planned_amount"))
+
+        def total(queryset, amount):
+            summed = queryset.order_by().values("project").annotate(total=Sum(amount)).values("total")
+            return Coalesce(Subquery(summed, output_field=MONEY), ZERO)
+
+        live = lines.exclude(status=FundingStatus.REJECTED)
+        signed = total(
+            Loan.objects.filter(project=OuterRef("pk")).exclude(status=LoanStatus.TERMINATED), "principal"
         )
         return self.annotate(
-            approved_total=Coalesce(Subquery(approved, output_field=MONEY), ZERO),
-            loan_principal_total=Coalesce(Subquery(contracted, output_field=MONEY), ZERO),
-        ).annotate(
-            funding_gap=models.F("total_investment")
-            - models.F("approved_total")
-            - models.F("loan_principal_total")
-        )
+            loan_principal_total=signed,
+            planned_cover=total(live.exclude(source_type__in=LOAN_SOURCE_TYPES), plan_amount)
+            + Greatest(total(live.filter(source_type__in=LOAN_SOURCE_TYPES), plan_amount), signed),
+            approved_cover=total(
+                lines.filter(status__in=granted).exclude(source_type__in=LOAN_SOURCE_TYPES), "approved_amount"
+            )
+            + Greatest(
+                total(lines.filter(status__in=granted, source_type__in=LOAN_SOURCE_TYPES), "approved_amount"),
+                signed,
+            ),
+        ).annotate(funding_gap=F("total_investment") - F("approved_cover"))
 
 
 class MilestoneQuerySet(ScopedQuerySet):

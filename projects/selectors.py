@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from .choices import Stage
@@ -10,23 +9,8 @@ from .models import Project
 
 
 def funding_plan_total(*, project: Project) -> Decimal:
-    """What the funding plan promises: non-rejected funding lines plus the loans.
-
-    Loan-type lines and signed loans describe the same money, so the larger of the two counts.
-    """
-    from financing.choices import LOAN_SOURCE_TYPES, FundingStatus, LoanStatus
-
-    lines = project.funding_lines.exclude(status=FundingStatus.REJECTED)
-    other = lines.exclude(source_type__in=LOAN_SOURCE_TYPES).aggregate(t=Sum("planned_amount"))[
-        "t"
-    ] or Decimal(0)
-    loan_lines = lines.filter(source_type__in=LOAN_SOURCE_TYPES).aggregate(t=Sum("planned_amount"))[
-        "t"
-    ] or Decimal(0)
-    loans = project.loans.exclude(status=LoanStatus.TERMINATED).aggregate(t=Sum("principal"))["t"] or Decimal(
-        0
-    )
-    return other + max(loan_lines, loans)
+    """What the project's funding plan covers (see ProjectQuerySet.with_financing_totals)."""
+    return Project.objects.with_financing_totals().values_list("planned_cover", flat=True).get(pk=project.pk)
 
 
 def stage_missing_conditions(*, project: Project, stage: str) -> list[str]:

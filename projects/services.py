@@ -1,6 +1,7 @@
 """Every write to projects, stages, reviews and milestones. Each writes one audit entry in its transaction."""
 
 import datetime
+import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -54,17 +55,25 @@ def _check_district_user_may_edit(user, project: Project) -> None:
         )
 
 
+CODE_PREFIX = "MLGZ-"
+
+
 def _next_code(district: District) -> str:
-    year = timezone.localdate().year
-    prefix = f"MLGZ-{district.code}-{year}-"
-    last = (
-        Project.objects.filter(code__startswith=prefix)
-        .order_by("-code")
-        .values_list("code", flat=True)
-        .first()
-    )
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{number:04d}"
+    """MLGZ-<district>-<year>-<number>: the next number after the highest one taken (numerically)."""
+    prefix = f"{CODE_PREFIX}{district.code}-{timezone.localdate().year}-"
+    taken = Project.objects.filter(code__startswith=prefix).values_list("code", flat=True)
+    numbers = [int(tail) for code in taken if (tail := code.removeprefix(prefix)).isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1:04d}"
+
+
+def _check_code(code: str, district: District, acting_user) -> None:
+    """Only city staff choose a code, and the reserved MLGZ- codes name the project's own district."""
+    if access.role_of(acting_user) != access.CITY_STAFF:
+        raise ValidationError({"code": _("项目编号由系统自动分配。")})
+    if code.startswith(CODE_PREFIX) and not re.fullmatch(rf"MLGZ-{district.code}-\d{{4}}-\d{{4,}}", code):
+        raise ValidationError(
+            {"code": _("以 MLGZ- 开头的编号为系统保留，格式为 MLGZ-%(d)s-年份-序号。") % {"d": district.code}}
+        )
 
 
 def project_create(*, acting_user, code: str = "", **fields) -> Project:
@@ -76,12 +85,16 @@ def project_create(*, acting_user, code: str = "", **fields) -> Project:
     district = fields.get("district")
     if role == access.DISTRICT_USER:
         own = access.district_code_of(acting_user)
+        if own is None:
+            raise PermissionDenied(_("您的账户尚未指定所属区，请联系市项目办。"))
         if district is None:
             fields["district"] = district = District.objects.get(pk=own)
         elif district.pk != own:
             raise ValidationError({"district": _("区用户只能为本区新建项目。")})
     if district is None:
         raise ValidationError({"district": _("请选择项目所在的区。")})
+    if code:
+        _check_code(code, district, acting_user)
     for attempt in range(5):
         try:
             with transaction.atomic():
@@ -114,7 +127,7 @@ def project_update(
     _check_district_user_may_edit(acting_user, project)
     if expected_version is not None and expected_version != project.version:
         raise StaleObjectError(_("该项目在您打开后已被他人修改，请刷新后重新编辑。"), code="stale")
-    moving = "district" in fields and fields["district"].pk != project.district_id
+    moving = "district" in fields and getattr(fields["district"], "pk", None) != project.district_id
     if moving and access.role_of(acting_user) == access.DISTRICT_USER:
         raise ValidationError({"district": _("区用户不能把项目移到其他区。")})
     before = snapshot(project)
@@ -164,6 +177,7 @@ def _check_not_own_submission(project: Project, acting_user) -> None:
 
 @transaction.atomic
 def project_submit(*, project: Project, acting_user) -> Project:
+    project = Project.objects.select_for_update().get(pk=project.pk)
     access.require_project_editor(acting_user, project)
     return _review_step(
         project=project,
@@ -242,7 +256,7 @@ def project_transition(
                 {"stage": [_("推进到“%(stage)s”的条件尚未满足：") % {"stage": Stage(stage).label}, *missing]},
                 code="conditions_missing",
             )
-        if override and not reason:
+        if missing and not reason:
             raise ValidationError({"reason": _("越过条件推进阶段必须填写书面理由。")})
     elif not reason:
         raise ValidationError({"reason": _("退回到前一阶段必须填写理由。")})

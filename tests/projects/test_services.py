@@ -62,6 +62,34 @@ def test_codes_are_assigned_in_sequence(city_user):
     assert int(second.code[-4:]) == int(first.code[-4:]) + 1
 
 
+def test_codes_count_numerically_past_9999(city_user):
+    year = datetime.date.today().year
+    ProjectFactory(code=f"MLGZ-440104-{year}-9999", district=district("440104"))
+    project = services.project_create(
+        acting_user=city_user, district=district("440104"), **new_project_fields()
+    )
+    assert project.code == f"MLGZ-440104-{year}-10000"
+
+
+def test_only_city_staff_choose_a_code(huangpu_user, city_user):
+    with pytest.raises(ValidationError) as error:
+        services.project_create(acting_user=huangpu_user, code="MLGZ-440104-2026-X", **new_project_fields())
+    assert error.value.message_dict == {"code": ["项目编号由系统自动分配。"]}
+    with pytest.raises(ValidationError) as error:
+        services.project_create(
+            acting_user=city_user,
+            code="MLGZ-440104-2026-0001",
+            district=district("440112"),
+            **new_project_fields(),
+        )
+    assert "以 MLGZ- 开头的编号为系统保留" in error.value.message_dict["code"][0]
+    project = services.project_create(
+        acting_user=city_user, code="HP-2025-ZX01", district=district("440112"), **new_project_fields()
+    )
+    assert project.code == "HP-2025-ZX01"
+    assert Project.objects.count() == 1
+
+
 def test_district_user_cannot_create_in_another_district(huangpu_user):
     with pytest.raises(ValidationError) as error:
         services.project_create(acting_user=huangpu_user, district=district("440104"), **new_project_fields())
@@ -75,6 +103,15 @@ def test_roles_that_may_not_create(user, request):
         services.project_create(
             acting_user=request.getfixturevalue(user), district=district(), **new_project_fields()
         )
+    assert not Project.objects.exists()
+
+
+def test_district_user_without_a_district_may_not_create():
+    from tests.factories import UserFactory
+
+    orphan = UserFactory(role="district_user")
+    with pytest.raises(PermissionDenied):
+        services.project_create(acting_user=orphan, **new_project_fields())
     assert not Project.objects.exists()
 
 
@@ -104,6 +141,21 @@ def test_update_records_before_and_after_and_bumps_version(huangpu_user):
     assert entry.changes["name"] == ["旧名称", "新名称"]
     assert entry.changes["total_investment"] == ["100.00", "200.50"]
     assert entry.changes["version"] == [1, 2]
+
+
+def test_unchanged_amounts_are_no_change(city_user):
+    project = ProjectFactory(total_investment=Decimal("100.00"))
+    services.project_update(
+        project=project, acting_user=city_user, total_investment=Decimal("100"), name="新"
+    )
+    assert "total_investment" not in AuditEntry.objects.get().changes
+
+
+def test_update_with_no_district_is_a_clear_error(city_user):
+    project = ProjectFactory()
+    with pytest.raises(ValidationError) as error:
+        services.project_update(project=project, acting_user=city_user, district=None)
+    assert "district" in error.value.message_dict
 
 
 def test_stale_update_is_refused_and_nothing_is_overwritten(city_user):
@@ -269,6 +321,14 @@ def test_override_needs_a_reason_and_records_it(city_user):
     entry = only_audit_entry()
     assert entry.note == "越过条件：市政府常务会议决定先行推进"
     assert entry.changes["stage"] == ["planning", "mature"]
+
+
+def test_override_with_nothing_missing_needs_no_reason(city_user):
+    project = accepted_project(stage=Stage.MATURE, construction_started_on=datetime.date(2025, 5, 1))
+    change = services.project_transition(
+        project=project, stage=Stage.IMPLEMENTATION, acting_user=city_user, override=True
+    )
+    assert change.overridden is False and change.missing == []
 
 
 def test_implementation_needs_a_construction_start(city_user):
