@@ -145,6 +145,10 @@ class DisbursementAdmin(AuditedAdmin):
     list_select_related = ["loan__project", "loan__lender", "loan__borrower"]
     autocomplete_fields = ["loan"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Moving an entry to another loan would change two ledgers; correct it by a new entry instead.
+        return ["loan"] if obj is not None else []
+
     def has_delete_permission(self, request, obj=None):
         return False
 

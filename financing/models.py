@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q, Sum
@@ -56,12 +58,13 @@ class Organization(models.Model):
     def __str__(self):
         return self.name
 
+    def clean_fields(self, exclude=None):
+        # Codes are often typed in lower case or pasted with spaces: normalise before the shape check.
+        self.uscc = (self.uscc or "").strip().upper() or None
+        super().clean_fields(exclude)
+
     def clean(self):
         super().clean()
-        if self.uscc == "":
-            self.uscc = None
-        if self.uscc:
-            self.uscc = self.uscc.strip().upper()
         self.uscc_check_failed = bool(self.uscc) and _shape_ok(self.uscc) and not uscc_check_passes(self.uscc)
         if self.uscc_check_failed and not self.uscc_confirm_reason.strip():
             raise ValidationError(
@@ -228,11 +231,11 @@ class Loan(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def disbursed_total(self):
-        return self.disbursements.aggregate(total=Sum("amount"))["total"] or 0
+    def disbursed_total(self) -> Decimal:
+        return self.disbursements.aggregate(total=Sum("amount"))["total"] or Decimal(0)
 
-    def repaid_principal_total(self):
-        return self.repayments.aggregate(total=Sum("principal"))["total"] or 0
+    def repaid_principal_total(self) -> Decimal:
+        return self.repayments.aggregate(total=Sum("principal"))["total"] or Decimal(0)
 
 
 class Disbursement(models.Model):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from portfolio import access
 from portfolio.audit import audit_record, snapshot
+from portfolio.errors import reject_unknown_fields
 from projects.models import Project
 
 from .choices import LoanStatus
@@ -47,12 +48,6 @@ LOAN_FIELDS = (
 )
 
 
-def _unknown_fields(fields: dict, allowed) -> None:
-    unknown = sorted(set(fields) - set(allowed))
-    if unknown:
-        raise ValidationError(_("不能设置这些字段：%(fields)s") % {"fields": ", ".join(unknown)})
-
-
 @transaction.atomic
 def organization_create(
     *, acting_user, name: str, kind: str, uscc: str | None = None, uscc_confirm_reason: str = ""
@@ -74,7 +69,7 @@ def funding_line_record(
 ) -> FundingLine:
     """Add a funding line to `project`, or change `funding_line`."""
     access.require_role(acting_user, access.CITY_STAFF)
-    _unknown_fields(fields, FUNDING_LINE_FIELDS)
+    reject_unknown_fields(fields, FUNDING_LINE_FIELDS)
     before = None
     if funding_line is not None:
         funding_line = FundingLine.objects.select_for_update().get(pk=funding_line.pk)
@@ -95,7 +90,7 @@ def funding_line_record(
 @transaction.atomic
 def loan_create(*, acting_user, project: Project, **fields) -> Loan:
     access.require_role(acting_user, access.CITY_STAFF)
-    _unknown_fields(fields, LOAN_FIELDS)
+    reject_unknown_fields(fields, LOAN_FIELDS)
     loan = Loan(project=project, **fields)
     loan.full_clean()
     loan.save()
@@ -107,7 +102,7 @@ def loan_create(*, acting_user, project: Project, **fields) -> Loan:
 def loan_update(*, acting_user, loan: Loan, **fields) -> Loan:
     """Change a loan's terms; the principal never drops below what has been disbursed."""
     access.require_role(acting_user, access.CITY_STAFF)
-    _unknown_fields(fields, LOAN_FIELDS)
+    reject_unknown_fields(fields, LOAN_FIELDS)
     loan = Loan.objects.select_for_update().get(pk=loan.pk)
     before = snapshot(loan)
     for name, value in fields.items():

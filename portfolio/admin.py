@@ -7,11 +7,12 @@ admin's own transaction, as the services do.
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
 
 from . import access
-from .audit import audit_delete, audit_record, snapshot
+from .audit import account_snapshot, audit_delete, audit_record, snapshot
 from .models import AuditEntry, Profile
 
 admin.site.site_header = _("美丽广州建设重大项目库 · 管理后台")
@@ -57,7 +58,9 @@ class AuditedAdmin(CityStaffOnly, admin.ModelAdmin):
         audit_delete(actor=request.user, action="admin_delete", instance=obj)
         super().delete_model(request, obj)
 
+    @transaction.atomic
     def delete_queryset(self, request, queryset):
+        # The "delete selected" action is not atomic by itself: all rows and their entries, or none.
         for obj in queryset:
             self.delete_model(request, obj)
 
@@ -136,16 +139,46 @@ class AccountAdmin(CityStaffOnly, UserAdmin):
         return profile.district if profile and profile.district else "—"
 
     def save_model(self, request, obj, form, change):
-        before = snapshot(type(obj)._default_manager.get(pk=obj.pk)) if change else None
+        request.account_before = account_snapshot(User.objects.get(pk=obj.pk)) if change else None
         super().save_model(request, obj, form, change)
-        before = {k: v for k, v in (before or {}).items() if k != "password"}
-        after_note = _("修改了密码") if before and "password" in form.changed_data else ""
-        entry = audit_record(
-            actor=request.user, action="admin_change" if change else "admin_add", instance=obj, before=before
+
+    def save_related(self, request, form, formsets, change):
+        # Roles (groups) and the district (profile inline) are saved here: one entry covers all of it.
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        action = "admin_change" if change else "admin_add"
+        audit_record(
+            actor=request.user,
+            action=action,
+            instance=user,
+            before=request.account_before,
+            after=account_snapshot(user),
         )
-        entry.changes.pop("password", None)
-        entry.note = after_note
-        entry.save(update_fields=["changes", "note"])
+
+    def delete_model(self, request, obj):
+        audit_delete(actor=request.user, action="admin_delete", instance=obj)
+        super().delete_model(request, obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user = User.objects.get(pk=id)
+                state = account_snapshot(user)
+                audit_record(
+                    actor=request.user,
+                    action="admin_password_change",
+                    instance=user,
+                    before=state,
+                    after=state,
+                    note=_("修改了密码"),
+                )
+        return response
 
 
 @admin.register(AuditEntry)

@@ -51,10 +51,17 @@ def _project_of(instance):
 
 
 def audit_record(
-    *, actor, action: str, instance: models.Model, before: dict | None, note: str = ""
+    *,
+    actor,
+    action: str,
+    instance: models.Model,
+    before: dict | None,
+    note: str = "",
+    after: dict | None = None,
 ) -> AuditEntry:
     """Record what `action` changed on `instance`; `before` is its snapshot beforehand (None when new)."""
-    after = snapshot(instance) if instance.pk is not None else {}
+    if after is None:
+        after = snapshot(instance) if instance.pk is not None else {}
     project = _project_of(instance)
     return AuditEntry.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -81,3 +88,17 @@ def audit_delete(*, actor, action: str, instance: models.Model, note: str = "") 
         changes=diff(before, {}),
         note=note,
     )
+
+
+def account_snapshot(user) -> dict:
+    """A user account as the audit sees it: its fields without the password hash, its roles and district."""
+    from .models import Profile
+
+    if user is None or user.pk is None:
+        return {}
+    state = snapshot(user)
+    state.pop("password", None)
+    state.pop("last_login", None)
+    state["roles"] = sorted(user.groups.values_list("name", flat=True))
+    state["district"] = Profile.objects.filter(user=user).values_list("district_id", flat=True).first()
+    return state

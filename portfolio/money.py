@@ -26,10 +26,16 @@ def format_yi(yuan) -> str:
     return f"{to_yi(yuan):,.2f} 亿元"
 
 
+# The largest amount a money column holds (16 digits, 2 after the point).
+MAX_YUAN = Decimal("99999999999999.99")
+
+
 def parse_yuan(value) -> Decimal | None:
-    """An amount in 元 from text or a number; None when it is not a finite decimal."""
+    """An amount in 元 from text or a number; None when it is not a decimal that a money column holds."""
     try:
         amount = Decimal(str(value).replace(",", "").strip())
+        if not amount.is_finite() or abs(amount) > MAX_YUAN:
+            return None
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError):
         return None
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP) if amount.is_finite() else None

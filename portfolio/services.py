@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from projects.models import District
 
 from . import access
-from .audit import audit_record, snapshot
+from .audit import account_snapshot, audit_record
 from .models import Profile
 
 
@@ -52,7 +52,7 @@ def account_upsert(
         raise ValidationError({"district": _("只有区用户（district_user）需要指定所属区。")})
 
     user = User.objects.select_for_update().filter(username=username).first()
-    before = snapshot(user) if user else None
+    before = account_snapshot(user) if user else None
     generated = None
     if user is None:
         user = User(username=username)
@@ -67,8 +67,13 @@ def account_upsert(
     user.groups.remove(*Group.objects.filter(name__in=access.ROLES).exclude(name=role))
     user.groups.add(Group.objects.get(name=role))
     Profile.objects.update_or_create(user=user, defaults={"district": district})
-    entry = audit_record(actor=acting_user, action="account_upsert", instance=user, before=before)
-    entry.changes.pop("password", None)
-    entry.note = _("角色 %(role)s；所属区 %(d)s") % {"role": role, "d": district or "—"}
-    entry.save(update_fields=["changes", "note"])
+    note = _("设置了密码") if password is not None else ""
+    audit_record(
+        actor=acting_user,
+        action="account_upsert",
+        instance=user,
+        before=before,
+        after=account_snapshot(user),
+        note=note,
+    )
     return user, generated

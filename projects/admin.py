@@ -1,11 +1,16 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from financing.models import FundingLine, Loan
 from portfolio.admin import AuditedAdmin, CityStaffOnly, ReadOnlyInline
+from portfolio.audit import audit_delete
 
 from .choices import ReviewStatus
 from .models import District, Milestone, Project, ReviewRecord, StageChange, Unit
+from .services import PROJECT_FIELDS
 
 
 @admin.register(District)
@@ -64,8 +69,33 @@ class ReviewRecordInline(ReadOnlyInline):
     fields = ["action", "from_status", "to_status", "comment", "by", "at"]
 
 
+class ProjectAdminForm(forms.ModelForm):
+    """Refuses a save when the project changed after the form was opened, as project_update does."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Project
+        fields = (*PROJECT_FIELDS, "code", "is_demo")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None:
+            current = (
+                Project.objects.select_for_update().values_list("version", flat=True).get(pk=self.instance.pk)
+            )
+            if cleaned.get("expected_version") != current:
+                raise ValidationError(_("该项目在您打开后已被他人修改，请刷新后重新编辑。"), code="stale")
+        return cleaned
+
+
 @admin.register(Project)
 class ProjectAdmin(AuditedAdmin):
+    form = ProjectAdminForm
     list_display = [
         "code",
         "name",
@@ -94,7 +124,18 @@ class ProjectAdmin(AuditedAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["code", "national_code", "name", "district", "unit", "category", "implementing_org"]},
+            {
+                "fields": [
+                    "code",
+                    "national_code",
+                    "name",
+                    "district",
+                    "unit",
+                    "category",
+                    "implementing_org",
+                    "expected_version",
+                ]
+            },
         ),
         (_("投资与计划"), {"fields": ["content", "total_investment", "start_year", "end_year", "remarks"]}),
         (
@@ -118,7 +159,14 @@ class ProjectAdmin(AuditedAdmin):
             obj.version += 1
         else:
             obj.created_by = request.user
+        obj.updated_at = timezone.now()
         super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        # A draft's milestones go with it; each leaves its own entry.
+        for milestone in obj.milestones.all():
+            audit_delete(actor=request.user, action="admin_delete", instance=milestone)
+        super().delete_model(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         # Only a draft that never entered review may be deleted; everything else is kept.

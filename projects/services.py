@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from portfolio import access
 from portfolio.audit import audit_record, snapshot
-from portfolio.errors import StaleObjectError
+from portfolio.errors import StaleObjectError, reject_unknown_fields
 
 from .choices import ReviewAction, ReviewStatus, Stage
 from .models import District, Milestone, Project, ReviewRecord, StageChange
@@ -39,12 +39,6 @@ PROJECT_FIELDS = (
 )
 MILESTONE_FIELDS = ("name", "planned_date", "actual_date", "responsible", "note")
 DISTRICT_EDITABLE = (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
-
-
-def _unknown_fields(fields: dict, allowed) -> None:
-    unknown = sorted(set(fields) - set(allowed))
-    if unknown:
-        raise ValidationError(_("不能修改这些字段：%(fields)s") % {"fields": ", ".join(unknown)})
 
 
 def _check_district_user_may_edit(user, project: Project) -> None:
@@ -78,7 +72,7 @@ def _check_code(code: str, district: District, acting_user) -> None:
 
 def project_create(*, acting_user, code: str = "", **fields) -> Project:
     """A new draft. District users create only in their own district; the code is assigned when blank."""
-    _unknown_fields(fields, PROJECT_FIELDS)
+    reject_unknown_fields(fields, PROJECT_FIELDS)
     role = access.role_of(acting_user)
     if role not in (access.CITY_STAFF, access.DISTRICT_USER):
         raise PermissionDenied(_("您的角色无权新建项目。"))
@@ -121,7 +115,7 @@ def project_update(
     *, project: Project, acting_user, expected_version: int | None = None, **fields
 ) -> Project:
     """Change a project's fields; refused when it changed since `expected_version` was read."""
-    _unknown_fields(fields, PROJECT_FIELDS)
+    reject_unknown_fields(fields, PROJECT_FIELDS)
     project = Project.objects.select_for_update().get(pk=project.pk)
     access.require_project_editor(acting_user, project)
     _check_district_user_may_edit(acting_user, project)
@@ -290,7 +284,7 @@ def milestone_record(
 
     City staff may on any project; a district user on its own district's projects, whatever their status.
     """
-    _unknown_fields(fields, MILESTONE_FIELDS)
+    reject_unknown_fields(fields, MILESTONE_FIELDS)
     if milestone is not None:
         milestone = Milestone.objects.select_for_update().select_related("project").get(pk=milestone.pk)
         project = milestone.project

@@ -297,3 +297,11 @@ def test_concurrent_repayments_never_exceed_disbursed(city_user):
     assert sum(isinstance(o, Repayment) for o in outcomes) == 2
     assert sum(isinstance(o, ValidationError) for o in outcomes) == 8
     assert loan.repaid_principal_total() == D("40.00")
+
+
+@pytest.mark.django_db
+def test_uscc_is_normalised_before_it_is_checked(city_user):
+    org = services.organization_create(
+        acting_user=city_user, name="某银行", kind="bank", uscc=" 91350100m000100y43 "
+    )
+    assert org.uscc == "91350100M000100Y43" and org.uscc_check_failed is False

@@ -247,3 +247,75 @@ def test_english_only_when_chosen(staff_client):
     staff_client.post(reverse("set_language"), {"language": "en", "next": "/"})
     page = staff_client.get(reverse("admin:financing_loan_changelist")).content.decode()
     assert "Select 贷款 to change" in page
+
+
+def test_a_disbursement_cannot_be_moved_to_another_loan(staff_client):
+    first, second = LoanFactory(principal=Decimal("100.00")), LoanFactory(principal=Decimal("100.00"))
+    disbursement = DisbursementFactory(loan=first, amount=Decimal("50.00"))
+    RepaymentFactory(loan=first, principal=Decimal("40.00"))
+    url = reverse("admin:financing_disbursement_change", args=[disbursement.pk])
+    data = form_data(staff_client, url)
+    assert "loan" not in data
+    assert staff_client.post(url, data | {"loan": str(second.pk), "note": "改"}).status_code == 302
+    disbursement.refresh_from_db()
+    assert disbursement.loan == first and disbursement.note == "改"
+
+
+def test_a_stale_admin_form_is_refused(staff_client, city_user):
+    from projects import services
+
+    project = ProjectFactory(name="原名称")
+    url = reverse("admin:projects_project_change", args=[project.pk])
+    opened = form_data(staff_client, url)
+    services.project_update(project=project, acting_user=city_user, name="他人已改")
+    response = staff_client.post(url, opened | {"name": "我的修改"})
+    assert response.status_code == 200
+    assert "该项目在您打开后已被他人修改，请刷新后重新编辑。" in response.content.decode()
+    project.refresh_from_db()
+    assert project.name == "他人已改"
+
+
+def test_an_admin_save_moves_updated_at_and_version(staff_client):
+    project = ProjectFactory(updated_at=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))
+    url = reverse("admin:projects_project_change", args=[project.pk])
+    assert staff_client.post(url, form_data(staff_client, url) | {"name": "新"}).status_code == 302
+    project.refresh_from_db()
+    assert project.version == 2 and project.updated_at.year > 2024
+
+
+def test_bulk_delete_of_drafts_audits_each_with_its_milestones(staff_client):
+    drafts = [ProjectFactory(review_status="draft") for _ in range(2)]
+    MilestoneFactory(project=drafts[0])
+    response = staff_client.post(
+        reverse("admin:projects_project_changelist"),
+        {"action": "delete_selected", "_selected_action": [p.pk for p in drafts], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not Project.objects.exists()
+    deleted = AuditEntry.objects.filter(action="admin_delete")
+    assert deleted.count() == 3
+    assert {entry.content_type.model for entry in deleted} == {"project", "milestone"}
+
+
+def test_account_role_and_district_changes_are_audited(staff_client, huangpu_user):
+    from django.contrib.auth.models import Group
+
+    url = reverse("admin:auth_user_change", args=[huangpu_user.pk])
+    data = form_data(staff_client, url)
+    assert data["profile-0-district"] == "440112"
+    data |= {"profile-0-district": "440104", "groups": str(Group.objects.get(name="finance").pk)}
+    assert staff_client.post(url, data).status_code == 302
+    entry = AuditEntry.objects.get()
+    assert entry.changes["district"] == ["440112", "440104"]
+    assert entry.changes["roles"] == [["district_user"], ["finance"]]
+
+
+def test_admin_password_change_and_delete_are_audited(staff_client, huangpu_user):
+    url = reverse("admin:auth_user_password_change", args=[huangpu_user.pk])
+    response = staff_client.post(url, {"password1": "Xin-mima-2025!", "password2": "Xin-mima-2025!"})
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get()
+    assert entry.action == "admin_password_change" and entry.note == "修改了密码" and entry.changes == {}
+    response = staff_client.post(reverse("admin:auth_user_delete", args=[huangpu_user.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert AuditEntry.objects.filter(action="admin_delete", object_repr="huangpu_a").exists()
