@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from portfolio.admin import AuditedAdmin, ReadOnlyInline
 
 from .models import Disbursement, FundingLine, Loan, Organization, Repayment
-from .services import disbursement_check, loan_terms_check, repayment_check
+from .services import LOAN_FIELDS, disbursement_check, loan_terms_check, repayment_check
 
 
 class LockedLoanRuleForm(forms.ModelForm):
@@ -33,22 +33,7 @@ class LockedLoanRuleForm(forms.ModelForm):
 class LoanForm(LockedLoanRuleForm):
     class Meta:
         model = Loan
-        fields = (
-            "project",
-            "lender",
-            "borrower",
-            "contract_no",
-            "signed_on",
-            "principal",
-            "term_months",
-            "rate_type",
-            "annual_rate",
-            "lpr_spread_bp",
-            "grace_months",
-            "repayment_method",
-            "status",
-            "note",
-        )
+        fields = ("project", *LOAN_FIELDS)
 
     def check_rule(self, loan):
         loan_terms_check(loan=self.instance)
