@@ -221,9 +221,16 @@ def test_submit_return_resubmit_accept(huangpu_user, city_user):
     ]
     actions = list(AuditEntry.objects.order_by("pk").values_list("action", flat=True))
     assert actions == ["project_submit", "project_return", "project_submit", "project_accept"]
-    returned = AuditEntry.objects.get(action="project_return")
-    assert returned.changes["review_status"] == ["submitted", "returned"]
-    assert returned.note == "请补充用地手续"
+    entries = AuditEntry.objects.order_by("pk")
+    assert [e.changes["review_status"] for e in entries] == [
+        ["draft", "submitted"],
+        ["submitted", "returned"],
+        ["returned", "submitted"],
+        ["submitted", "accepted"],
+    ]
+    assert [e.changes["version"] for e in entries] == [[1, 2], [2, 3], [3, 4], [4, 5]]
+    assert [e.actor.username for e in entries] == ["huangpu_a", "city_a", "huangpu_a", "city_a"]
+    assert entries[1].note == "请补充用地手续"
 
 
 def test_return_needs_a_comment(huangpu_user, city_user):
