@@ -46,14 +46,7 @@ class CityStaffOnly:
         return _is_city_staff(request)
 
 
-class AuditedAdmin(CityStaffOnly, admin.ModelAdmin):
-    def save_model(self, request, obj, form, change):
-        before = snapshot(type(obj)._default_manager.get(pk=obj.pk)) if change else None
-        super().save_model(request, obj, form, change)
-        audit_record(
-            actor=request.user, action="admin_change" if change else "admin_add", instance=obj, before=before
-        )
-
+class AuditedDeletes:
     def delete_model(self, request, obj):
         audit_delete(actor=request.user, action="admin_delete", instance=obj)
         super().delete_model(request, obj)
@@ -63,6 +56,15 @@ class AuditedAdmin(CityStaffOnly, admin.ModelAdmin):
         # The "delete selected" action is not atomic by itself: all rows and their entries, or none.
         for obj in queryset:
             self.delete_model(request, obj)
+
+
+class AuditedAdmin(CityStaffOnly, AuditedDeletes, admin.ModelAdmin):
+    def save_model(self, request, obj, form, change):
+        before = snapshot(type(obj)._default_manager.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user, action="admin_change" if change else "admin_add", instance=obj, before=before
+        )
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
@@ -113,7 +115,7 @@ admin.site.unregister(TokenProxy)
 
 
 @admin.register(User)
-class AccountAdmin(CityStaffOnly, UserAdmin):
+class AccountAdmin(CityStaffOnly, AuditedDeletes, UserAdmin):
     inlines = [ProfileInline]
     list_display = ["username", "first_name", "is_active", "roles", "district"]
     list_filter = ["is_active", "groups"]
@@ -154,15 +156,6 @@ class AccountAdmin(CityStaffOnly, UserAdmin):
             before=request.account_before,
             after=account_snapshot(user),
         )
-
-    def delete_model(self, request, obj):
-        audit_delete(actor=request.user, action="admin_delete", instance=obj)
-        super().delete_model(request, obj)
-
-    @transaction.atomic
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
 
     def user_change_password(self, request, id, form_url=""):
         with transaction.atomic():
