@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,3 +31,9 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+
+# After changing user-facing text: refresh the English catalogue, translate the new entries in
+# locale/en/LC_MESSAGES/django.po, then compile it (needs GNU gettext: apt-get install gettext).
+messages: $(STAMP)
+	DEBUG=1 $(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=tests --no-obsolete
+	DEBUG=1 $(BIN)/python manage.py compilemessages -l en --ignore=.venv

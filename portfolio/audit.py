@@ -102,3 +102,18 @@ def account_snapshot(user) -> dict:
     state["roles"] = sorted(user.groups.values_list("name", flat=True))
     state["district"] = Profile.objects.filter(user=user).values_list("district_id", flat=True).first()
     return state
+
+
+def describe_changes(entry: AuditEntry) -> list[tuple[str, object, object]]:
+    """An entry's changes for people: the field's label and, for coded fields, the code's label."""
+    model = entry.content_type.model_class()
+    fields = {field.attname: field for field in model._meta.concrete_fields} if model else {}
+    rows = []
+    for name, (before, after) in entry.changes.items():
+        field = fields.get(name)
+        if field is None:
+            rows.append((name, before, after))
+            continue
+        labels = dict(field.flatchoices) if field.choices else {}
+        rows.append((str(field.verbose_name), labels.get(before, before), labels.get(after, after)))
+    return rows

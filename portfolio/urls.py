@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-
-from projects import views as project_views
+from django.views.generic import RedirectView
 
 urlpatterns = [
-    path("", project_views.home, name="home"),
+    path("", RedirectView.as_view(pattern_name="projects:project_list"), name="home"),
+    path("", include("projects.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

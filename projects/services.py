@@ -41,12 +41,18 @@ MILESTONE_FIELDS = ("name", "planned_date", "actual_date", "responsible", "note"
 DISTRICT_EDITABLE = (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
 
 
-def _check_district_user_may_edit(user, project: Project) -> None:
-    if access.role_of(user) == access.DISTRICT_USER and project.review_status not in DISTRICT_EDITABLE:
-        raise ValidationError(
-            _("只有草稿或已退回的项目可以由区用户修改；该项目当前状态为“%(s)s”。")
-            % {"s": project.get_review_status_display()}
-        )
+def project_edit_refusal(*, user, project: Project) -> str | None:
+    """Why `user` may not change `project` now, or None when it may; pages ask before showing a form."""
+    role = access.role_of(user)
+    if role == access.CITY_STAFF:
+        return None
+    if role != access.DISTRICT_USER or access.district_code_of(user) != project.district_id:
+        return _("您无权修改该项目。")
+    if project.review_status not in DISTRICT_EDITABLE:
+        return _("只有草稿或已退回的项目可以由区用户修改；该项目当前状态为“%(s)s”。") % {
+            "s": project.get_review_status_display()
+        }
+    return None
 
 
 CODE_PREFIX = "MLGZ-"
@@ -118,7 +124,9 @@ def project_update(
     reject_unknown_fields(fields, PROJECT_FIELDS)
     project = Project.objects.select_for_update().get(pk=project.pk)
     access.require_project_editor(acting_user, project)
-    _check_district_user_may_edit(acting_user, project)
+    refusal = project_edit_refusal(user=acting_user, project=project)
+    if refusal:
+        raise ValidationError(refusal)
     if expected_version is not None and expected_version != project.version:
         raise StaleObjectError(_("该项目在您打开后已被他人修改，请刷新后重新编辑。"), code="stale")
     moving = "district" in fields and getattr(fields["district"], "pk", None) != project.district_id

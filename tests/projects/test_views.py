@@ -1,62 +1,424 @@
+"""Pages: real requests, checked in the response and in the database."""
+
+import datetime
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from projects.models import Project
-from tests.factories import LoanFactory, ProjectFactory, district
+from financing.choices import FundingStatus
+from portfolio.models import AuditEntry
+from projects import services
+from projects.models import Milestone, Project, ReviewRecord, StageChange
+from tests.factories import (
+    FundingLineFactory,
+    LoanFactory,
+    MilestoneFactory,
+    ProjectFactory,
+    UnitFactory,
+    district,
+)
 
 pytestmark = pytest.mark.django_db
+LIST = reverse("projects:project_list")
+
+
+def page(client, url, **params) -> str:
+    response = client.get(url, params)
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+@pytest.fixture
+def city(client, city_user):
+    client.force_login(city_user)
+    return client
+
+
+@pytest.fixture
+def huangpu(client, huangpu_user):
+    client.force_login(huangpu_user)
+    return client
+
+
+# -- login -----------------------------------------------------------------------------------------
 
 
 def test_anonymous_users_are_sent_to_login(client):
-    response = client.get(reverse("home"))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
-    login = client.get(reverse("login"))
-    assert login.status_code == 200
-    assert "登录" in login.content.decode()
+    for url in (reverse("home"), LIST):
+        response = client.get(url, follow=True)
+        assert response.redirect_chain[-1][0].startswith(reverse("login"))
+    assert "登录" in client.get(reverse("login")).content.decode()
 
 
-def test_login_with_the_form(client, city_user):
+def test_login_and_logout(client, city_user):
     response = client.post(reverse("login"), {"username": "city_a", "password": "Meili-test-2025"})
     assert response.status_code == 302 and response["Location"] == reverse("home")
-    client.logout()
+    client.post(reverse("logout"))
     bad = client.post(reverse("login"), {"username": "city_a", "password": "wrong"})
     assert bad.status_code == 200 and "请输入一个正确的" in bad.content.decode()
 
 
-def test_city_staff_sees_the_two_real_projects_with_their_loans(client, city_user):
+def test_navigation_by_role(client, city_user, huangpu_user, finance_user):
+    client.force_login(city_user)
+    html = page(client, LIST)
+    assert "入库审核" in html and "新建项目" in html and "管理后台" in html and "本区概况" not in html
+    client.force_login(huangpu_user)
+    html = page(client, LIST)
+    assert "本区概况" in html and "新建项目" in html and "入库审核" not in html and "管理后台" not in html
+    client.force_login(finance_user)
+    html = page(client, LIST)
+    assert "新建项目" not in html and "入库审核" not in html
+
+
+def test_english_labels_when_chosen(city):
+    city.post(reverse("set_language"), {"language": "en", "next": LIST})
+    html = page(city, LIST)
+    assert "Project library" in html and "Total investment (10k yuan)" in html
+    city.post(reverse("set_language"), {"language": "zh-hans", "next": LIST})
+    assert "项目库" in page(city, LIST)
+
+
+# -- library list ----------------------------------------------------------------------------------
+
+
+def test_list_shows_the_real_projects_with_their_loans(city):
     call_command("seed")
-    client.force_login(city_user)
-    page = client.get(reverse("home")).content.decode()
-    assert "广州知识城-迳下美丽单元建设项目" in page
-    assert "黄埔区岭头片区全域土地综合整治暨“美丽广州”建设项目" in page
-    assert "3.00 亿元 · 国家开发银行广东省分行" in page
-    assert "4.37 亿元 · 国家开发银行广东省分行" in page
-    assert "30,000.00 万元" in page  # total investment in 万元, with its unit
+    html = page(city, LIST)
+    assert "广州知识城-迳下美丽单元建设项目" in html
+    assert "3.00 亿元 · 国家开发银行广东省分行" in html and "4.37 亿元 · 国家开发银行广东省分行" in html
+    assert "30,000.00 万元" in html
+    assert "共 2 个项目 · 总投资 7.37 亿元" in html
 
 
-def test_district_user_sees_only_its_district(client, yuexiu_user):
-    ProjectFactory(name="黄埔的项目", district=district("440112"))
-    ProjectFactory(name="越秀的项目", district=district("440104"))
-    client.force_login(yuexiu_user)
-    page = client.get(reverse("home")).content.decode()
-    assert "越秀的项目" in page and "黄埔的项目" not in page
+@pytest.fixture
+def spread(db):
+    """Projects that differ in one attribute each from a plain 黄埔 river project."""
+    base = {"district": district("440112"), "category": "river_lake", "total_investment": Decimal("50000000")}
+    made = {
+        "plain": ProjectFactory(name="基准项目", **base),
+        "district": ProjectFactory(name="越秀项目", **base | {"district": district("440104")}),
+        "unit": ProjectFactory(name="单元项目", unit=UnitFactory(name="萝岗单元"), **base),
+        "stage": ProjectFactory(name="实施项目", stage="implementation", review_status="accepted", **base),
+        "review": ProjectFactory(name="已提交项目", review_status="submitted", **base),
+        "category": ProjectFactory(name="园区项目", **base | {"category": "park"}),
+        "big": ProjectFactory(name="巨额投资项目", **base | {"total_investment": Decimal("900000000")}),
+        "text": ProjectFactory(name="增江画廊", content="碧道建设", **base),
+    }
+    FundingLineFactory(project=made["plain"], source_type="central_budget")
+    FundingLineFactory(project=made["plain"], source_type="central_budget")
+    return made
 
 
-def test_user_without_a_role_sees_nothing(client, no_role_user):
-    ProjectFactory(name="某项目")
-    client.force_login(no_role_user)
-    page = client.get(reverse("home")).content.decode()
-    assert "某项目" not in page and "尚未分配角色" in page
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"district": "440104"}, {"district"}),
+        ({"stage": "implementation"}, {"stage"}),
+        ({"review_status": "submitted"}, {"review"}),
+        ({"category": "park"}, {"category"}),
+        ({"source_type": "central_budget"}, {"plain"}),
+        ({"min_investment": "800000000"}, {"big"}),
+        ({"q": "碧道"}, {"text"}),
+        ({"q": "增江"}, {"text"}),
+    ],
+)
+def test_each_filter(city, spread, params, expected):
+    html = page(city, LIST, **params)
+    names = {key for key, project in spread.items() if project.name in html}
+    assert names == expected
+    assert f"共 {len(expected)} 个项目" in html
 
 
-@pytest.mark.parametrize("rows", [3, 40])
-def test_home_runs_a_constant_number_of_queries(client, city_user, django_assert_max_num_queries, rows):
-    for _ in range(rows):
-        LoanFactory()
-    assert Project.objects.count() == rows
-    client.force_login(city_user)
-    with django_assert_max_num_queries(8):
-        response = client.get(reverse("home"))
+def test_unit_and_max_investment_filters(city, spread):
+    html = page(city, LIST, unit=spread["unit"].unit_id)
+    assert "单元项目" in html and "基准项目" not in html
+    html = page(city, LIST, max_investment="60000000")
+    assert "巨额投资项目" not in html and "基准项目" in html
+
+
+def test_totals_follow_the_filter(city, spread):
+    html = page(city, LIST, district="440112")
+    assert "共 7 个项目 · 总投资 12.00 亿元" in html
+
+
+def test_bad_filter_values_are_explained_not_500(city, spread):
+    html = page(city, LIST, stage="nonsense", min_investment="abc", district="999999")
+    assert "选择一个有效的选项" in html and "输入一个数字" in html
+
+
+def test_sort_and_paginate(city):
+    for i in range(25):
+        ProjectFactory(code=f"S-{i:03d}", total_investment=Decimal(i + 1) * 1000)
+    html = page(city, LIST, sort="-total_investment", per_page="20")
+    assert html.index("S-024") < html.index("S-023") and "S-004" not in html and "1 / 2" in html
+    html = page(city, LIST, sort="-total_investment", per_page="20", page="2")
+    assert "S-004" in html and "S-024" not in html
+
+
+def test_htmx_request_gets_only_the_results(city, spread):
+    response = city.get(LIST, {"district": "440104"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert "越秀项目" in html and "<nav" not in html and 'id="totals"' in html
+
+
+@pytest.mark.parametrize("per_page", [20, 100])
+def test_list_queries_do_not_grow_with_the_page(city, django_assert_max_num_queries, per_page):
+    for _ in range(60):
+        project = ProjectFactory()
+        LoanFactory(project=project)
+        FundingLineFactory(project=project)
+    with django_assert_max_num_queries(9):
+        html = page(city, LIST, per_page=per_page, q="测试")
+    assert "共 60 个项目" in html
+
+
+# -- project page ----------------------------------------------------------------------------------
+
+
+def test_project_page_shows_everything(city, city_user, city_reviewer, huangpu_user):
+    project = ProjectFactory(
+        name="黄埔某项目", national_code="2020-440112-77-01-123456", total_investment=Decimal("1000000.00")
+    )
+    services.project_submit(project=project, acting_user=huangpu_user)
+    services.project_return(project=project, acting_user=city_reviewer, comment="请补充可研批复")
+    services.project_submit(project=project, acting_user=huangpu_user)
+    services.project_accept(project=project, acting_user=city_user)
+    services.project_transition(
+        project=project, stage="mature", acting_user=city_user, override=True, reason="先行"
+    )
+    MilestoneFactory(project=project, name="过期节点", planned_date=datetime.date(2020, 1, 1))
+    MilestoneFactory(
+        project=project,
+        name="完成节点",
+        planned_date=datetime.date(2020, 1, 1),
+        actual_date=datetime.date(2020, 2, 1),
+    )
+    FundingLineFactory(
+        project=project,
+        planned_amount=Decimal("600000"),
+        approved_amount=Decimal("400000"),
+        status=FundingStatus.APPROVED,
+    )
+    loan = LoanFactory(project=project, principal=Decimal("300000.00"))
+    services.project_update(project=project, acting_user=city_user, name="黄埔某项目（调整）")
+    from financing import services as money
+
+    money.disbursement_record(
+        loan=loan, amount=Decimal("100000"), on=datetime.date(2025, 3, 1), acting_user=city_user
+    )
+    html = page(city, reverse("projects:project_detail", args=[project.pk]))
+    assert "黄埔某项目（调整）" in html and "2020-440112-77-01-123456" in html
+    assert "谋划 → 成熟" in html and "越过条件" in html and "理由：先行" in html  # timeline
+    assert "意见：请补充可研批复" in html  # review history
+    assert 'class="overdue"' in html and "过期节点" in html and "逾期" in html
+    assert "60.00 万元" in html and "40.00 万元" in html  # funding planned and approved
+    assert "资金缺口" in html and "30.00 万元" in html  # 100 − 40 − 30 万元
+    assert "10.00 万元" in html  # disbursed and outstanding
+    assert "项目名称：黄埔某项目 → 黄埔某项目（调整）" in html  # change history, before and after
+    assert "入库状态：已退回 → 已提交" in html
+
+
+def test_returned_project_shows_the_comment_to_the_district(huangpu, city_user, huangpu_user):
+    project = ProjectFactory()
+    services.project_submit(project=project, acting_user=huangpu_user)
+    services.project_return(project=project, acting_user=city_user, comment="投资估算偏高，请核实")
+    html = page(huangpu, reverse("projects:project_detail", args=[project.pk]))
+    assert "退回意见" in html and "投资估算偏高，请核实" in html and 'id="edit-project"' in html
+
+
+# -- creating and editing --------------------------------------------------------------------------
+
+
+def project_post(**overrides):
+    data = {
+        "name": "从化生态修复项目",
+        "district": "440112",
+        "category": "eco_restoration",
+        "total_investment": "12000000.00",
+        "start_year": "2025",
+        "end_year": "2027",
+        "eia_required": "on",
+    }
+    return data | overrides
+
+
+def test_district_user_creates_a_project_in_its_district(huangpu):
+    response = huangpu.post(reverse("projects:project_create"), project_post(district="440104"))
+    assert response.status_code == 200  # another district is not a choice
+    assert "选择一个有效的选项" in response.content.decode()
+    response = huangpu.post(reverse("projects:project_create"), project_post())
+    project = Project.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "projects:project_detail", args=[project.pk]
+    )
+    assert project.district_id == "440112" and project.review_status == "draft"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field_message"),
+    [
+        ({"name": ""}, "该字段是必填项。"),
+        ({"total_investment": "abc"}, "输入一个数字。"),
+        ({"total_investment": "-5"}, "总投资不能为负数。"),
+        ({"start_year": "2028", "end_year": "2026"}, "计划完工年份不能早于计划开工年份。"),
+        ({"national_code": "2020-110101-77-01-123456"}, "项目代码格式应为"),
+        ({"unit": "999999"}, "选择一个有效的选项"),
+    ],
+)
+def test_bad_input_is_explained_in_chinese_and_nothing_saved(city, overrides, field_message):
+    response = city.post(reverse("projects:project_create"), project_post(**overrides))
     assert response.status_code == 200
+    html = response.content.decode()
+    assert field_message in html and ("invalid-feedback" in html or "alert-danger" in html)
+    assert not Project.objects.exists()
+
+
+def test_unit_of_another_district_is_refused_beside_the_field(city):
+    unit = UnitFactory(district=district("440104"))
+    response = city.post(reverse("projects:project_create"), project_post(unit=str(unit.pk)))
+    assert "所选美丽单元不属于该项目所在的区。" in response.content.decode()
+    assert not Project.objects.exists()
+
+
+def test_edit_and_concurrent_edit_refusal(huangpu, city_user):
+    project = ProjectFactory(name="原名")
+    url = reverse("projects:project_edit", args=[project.pk])
+    opened = huangpu.get(url).context["form"]
+    assert opened["version"].value() == 1
+    # Someone else saves first.
+    services.project_update(project=project, acting_user=city_user, name="市里改过")
+    data = project_post(name="区里改的", version="1")
+    response = huangpu.post(url, data)
+    assert response.status_code == 200
+    assert "该项目在您打开后已被他人修改，请刷新后重新编辑。" in response.content.decode()
+    project.refresh_from_db()
+    assert project.name == "市里改过" and project.version == 2
+    response = huangpu.post(url, data | {"version": "2"})
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.name == "区里改的" and project.version == 3
+
+
+def test_district_user_cannot_edit_a_submitted_project(huangpu):
+    project = ProjectFactory(review_status="submitted")
+    assert huangpu.get(reverse("projects:project_edit", args=[project.pk])).status_code == 403
+    assert (
+        huangpu.post(
+            reverse("projects:project_edit", args=[project.pk]), project_post(version="1")
+        ).status_code
+        == 403
+    )
+
+
+def test_submit(huangpu):
+    project = ProjectFactory()
+    response = huangpu.post(reverse("projects:project_submit", args=[project.pk]))
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.review_status == "submitted"
+    response = huangpu.post(reverse("projects:project_submit", args=[project.pk]), follow=True)
+    assert "当前入库状态为“已提交”，不能提交。" in response.content.decode()
+
+
+# -- review and stages -----------------------------------------------------------------------------
+
+
+def test_review_queue_oldest_first(city):
+    newer = ProjectFactory(
+        name="后提交",
+        review_status="submitted",
+        submitted_at=datetime.datetime(2025, 5, 1, tzinfo=datetime.UTC),
+    )
+    older = ProjectFactory(
+        name="先提交",
+        review_status="submitted",
+        submitted_at=datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC),
+    )
+    ProjectFactory(name="草稿不在队列", review_status="draft")
+    html = page(city, reverse("projects:review_queue"))
+    assert html.index(older.name) < html.index(newer.name) and "草稿不在队列" not in html
+
+
+def test_return_needs_a_comment_then_accept(city, huangpu_user):
+    project = ProjectFactory()
+    services.project_submit(project=project, acting_user=huangpu_user)
+    url = reverse("projects:project_review", args=[project.pk])
+    response = city.post(url, {"decision": "return", "comment": ""})
+    assert response.status_code == 200 and "退回时必须填写意见" in response.content.decode()
+    assert city.post(url, {"decision": "return", "comment": "补充材料"}).status_code == 302
+    project.refresh_from_db()
+    assert project.review_status == "returned"
+    services.project_submit(project=project, acting_user=huangpu_user)
+    assert city.post(url, {"decision": "accept", "comment": ""}).status_code == 302
+    project.refresh_from_db()
+    assert project.review_status == "accepted"
+    assert list(ReviewRecord.objects.values_list("action", flat=True)) == [
+        "submit",
+        "return",
+        "submit",
+        "accept",
+    ]
+
+
+def test_stage_page_lists_what_is_missing_and_override_needs_a_reason(city):
+    project = ProjectFactory(review_status="accepted", total_investment=Decimal("100.00"))
+    url = reverse("projects:project_stage", args=[project.pk])
+    html = page(city, url)
+    assert "推进到“成熟”的条件" in html and "可研批复（未填写可研批复文号）" in html
+    response = city.post(url, {"stage": "mature"})
+    assert response.status_code == 200 and "用地手续（未填写用地批复文号）" in response.content.decode()
+    response = city.post(url, {"stage": "mature", "override": "on", "reason": ""})
+    assert "越过条件推进阶段必须填写书面理由。" in response.content.decode()
+    assert not StageChange.objects.exists()
+    response = city.post(url, {"stage": "mature", "override": "on", "reason": "市领导批示先行"})
+    assert response.status_code == 302
+    change = StageChange.objects.get()
+    assert change.overridden and change.reason == "市领导批示先行"
+
+
+# -- milestones and my district --------------------------------------------------------------------
+
+
+def test_district_user_adds_and_updates_milestones(huangpu):
+    project = ProjectFactory(review_status="accepted")
+    response = huangpu.post(
+        reverse("projects:milestone_create", args=[project.pk]),
+        {"name": "开工", "planned_date": "2025-06-30"},
+    )
+    assert response.status_code == 302
+    milestone = Milestone.objects.get()
+    response = huangpu.post(
+        reverse("projects:milestone_edit", args=[milestone.pk]),
+        {"name": "开工", "planned_date": "2025-06-30", "actual_date": "2025-07-03"},
+    )
+    assert response.status_code == 302
+    milestone.refresh_from_db()
+    assert milestone.actual_date == datetime.date(2025, 7, 3)
+    assert AuditEntry.objects.filter(action__startswith="milestone_").count() == 2
+
+
+def test_milestone_bad_date_is_explained(huangpu):
+    project = ProjectFactory()
+    response = huangpu.post(
+        reverse("projects:milestone_create", args=[project.pk]),
+        {"name": "开工", "planned_date": "2025-13-40"},
+    )
+    assert response.status_code == 200 and "输入一个有效的日期。" in response.content.decode()
+    assert not Milestone.objects.exists()
+
+
+def test_my_district_page(huangpu, city_user, huangpu_user):
+    mine = ProjectFactory(name="本区退回项目")
+    services.project_submit(project=mine, acting_user=huangpu_user)
+    services.project_return(project=mine, acting_user=city_user, comment="请补充")
+    MilestoneFactory(project=ProjectFactory(name="本区逾期项目"), planned_date=datetime.date(2020, 1, 1))
+    MilestoneFactory(
+        project=ProjectFactory(name="越秀逾期项目", district=district("440104")),
+        planned_date=datetime.date(2020, 1, 1),
+    )
+    html = page(huangpu, reverse("projects:my_district"))
+    assert (
+        "本区退回项目" in html and "请补充" in html and "本区逾期项目" in html and "越秀逾期项目" not in html
+    )

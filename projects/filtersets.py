@@ -1,0 +1,76 @@
+"""The one way a list of projects is narrowed: the library page, the API and the Excel export use it alike."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from financing.choices import SourceType
+
+from .choices import Category, ReviewStatus, Stage
+from .models import District, Project, Unit
+
+SORTS = (
+    ("code", "code"),
+    ("name", "name"),
+    ("district", "district"),
+    ("stage", "stage"),
+    ("review_status", "review_status"),
+    ("total_investment", "total_investment"),
+    ("funding_gap", "funding_gap"),
+    ("updated_at", "updated_at"),
+    ("submitted_at", "submitted_at"),
+)
+
+
+class ProjectFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("关键词"))
+    district = django_filters.ModelChoiceFilter(queryset=District.objects.all(), label=_("区"))
+    unit = django_filters.ModelChoiceFilter(queryset=Unit.objects.none(), label=_("美丽单元"))
+    stage = django_filters.ChoiceFilter(choices=Stage.choices, label=_("阶段"))
+    review_status = django_filters.ChoiceFilter(choices=ReviewStatus.choices, label=_("入库状态"))
+    category = django_filters.ChoiceFilter(choices=Category.choices, label=_("类别"))
+    source_type = django_filters.ChoiceFilter(
+        choices=SourceType.choices, method="with_source", label=_("资金来源")
+    )
+    min_investment = django_filters.NumberFilter(
+        field_name="total_investment", lookup_expr="gte", label=_("总投资不低于（元）"), min_value=0
+    )
+    max_investment = django_filters.NumberFilter(
+        field_name="total_investment", lookup_expr="lte", label=_("总投资不高于（元）"), min_value=0
+    )
+    sort = django_filters.OrderingFilter(fields=SORTS, label=_("排序"))
+
+    class Meta:
+        model = Project
+        fields = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        user = getattr(request, "user", None)
+        self.filters["unit"].queryset = Unit.objects.visible_to(user).select_related("district")
+        for field in self.form.fields.values():
+            css = (
+                "form-select form-select-sm"
+                if isinstance(field.widget, forms.Select)
+                else "form-control form-control-sm"
+            )
+            field.widget.attrs.setdefault("class", css)
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(code__icontains=value)
+            | Q(national_code__icontains=value)
+            | Q(content__icontains=value)
+            | Q(implementing_org__name__icontains=value)
+        )
+
+    def with_source(self, queryset, name, value):
+        from financing.models import FundingLine
+
+        # A subquery rather than a join: a project with two lines of the type appears once.
+        return queryset.filter(pk__in=FundingLine.objects.filter(source_type=value).values("project"))
