@@ -80,3 +80,20 @@ def require_project_editor(user, project) -> None:
     if role == DISTRICT_USER and district_code_of(user) == project.district_id:
         return
     raise PermissionDenied(_("您无权修改该项目。"))
+
+
+def role_required(view):
+    """Pages are for users with a role: anonymous users go to the login page, users without a role get 403."""
+    from functools import wraps
+
+    from django.contrib.auth.views import redirect_to_login
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if role_of(request.user) not in (CITY_STAFF, DISTRICT_USER, FINANCE):
+            raise PermissionDenied(_("您的账户尚未分配角色，请联系市项目办。"))
+        return view(request, *args, **kwargs)
+
+    return wrapper

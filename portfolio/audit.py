@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry
 
@@ -104,16 +105,53 @@ def account_snapshot(user) -> dict:
     return state
 
 
+# How each action reads in a change history.
+ACTION_LABELS = {
+    "project_create": _("新建项目"),
+    "project_update": _("修改项目"),
+    "project_submit": _("提交审核"),
+    "project_return": _("退回修改"),
+    "project_accept": _("同意入库"),
+    "project_transition": _("变更阶段"),
+    "milestone_create": _("添加节点"),
+    "milestone_update": _("修改节点"),
+    "funding_line_create": _("添加资金来源"),
+    "funding_line_update": _("修改资金来源"),
+    "organization_create": _("新建机构"),
+    "loan_create": _("登记贷款"),
+    "loan_update": _("修改贷款"),
+    "disbursement_record": _("登记提款"),
+    "repayment_record": _("登记还款"),
+    "account_upsert": _("设置账户"),
+    "admin_add": _("后台新增"),
+    "admin_change": _("后台修改"),
+    "admin_delete": _("后台删除"),
+    "admin_password_change": _("后台修改密码"),
+    "seed": _("载入种子数据"),
+    "seed_demo": _("生成演示数据"),
+}
+# Bookkeeping that every change moves; kept in the entry, left out of what people read.
+QUIET_FIELDS = {"version", "updated_at", "created_at", "created_by_id", "submitted_at"}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
 def describe_changes(entry: AuditEntry) -> list[tuple[str, object, object]]:
-    """An entry's changes for people: the field's label and, for coded fields, the code's label."""
+    """An entry's changes for people: labels for fields and codes; bookkeeping and empty rows left out."""
     model = entry.content_type.model_class()
     fields = {field.attname: field for field in model._meta.concrete_fields} if model else {}
     rows = []
     for name, (before, after) in entry.changes.items():
+        if name in QUIET_FIELDS or (before in (None, "", False) and after in (None, "", False)):
+            continue
         field = fields.get(name)
         if field is None:
             rows.append((name, before, after))
             continue
         labels = dict(field.flatchoices) if field.choices else {}
+        if isinstance(field, models.BooleanField):
+            labels = {True: _("是"), False: _("否")}
         rows.append((str(field.verbose_name), labels.get(before, before), labels.get(after, after)))
     return rows

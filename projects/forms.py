@@ -43,7 +43,10 @@ class ProjectForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args, district_code: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["version"].initial = self.instance.version if self.instance.pk else None
+        if self.instance.pk:
+            # The version the form was opened at: a save from a stale form is refused, never merged.
+            self.fields["version"].initial = self.instance.version
+            self.fields["version"].required = True
         self.fields["implementing_org"].queryset = Organization.objects.exclude(kind="bank")
         if district_code:
             # A district user works in its own district only.

@@ -4,19 +4,18 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Prefetch, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from financing.choices import SourceType
 from financing.models import Disbursement, FundingLine, Loan, Repayment
 from portfolio import access
-from portfolio.audit import describe_changes
+from portfolio.audit import action_label, describe_changes
 from portfolio.models import AuditEntry
 
 from . import services
@@ -53,7 +52,7 @@ def page_size(request) -> int:
     return size if size in PAGE_SIZES else 50
 
 
-@login_required
+@access.role_required
 def project_list(request):
     projects = (
         Project.objects.visible_to(request.user)
@@ -76,7 +75,7 @@ def project_list(request):
     return render(request, template, context)
 
 
-@login_required
+@access.role_required
 def project_detail(request, pk):
     project = visible_project(request, pk)
     paid = (
@@ -114,7 +113,7 @@ def project_detail(request, pk):
         group["lines"].append(line)
     totals = Project.objects.with_financing_totals().get(pk=project.pk)
     history = [
-        (entry, describe_changes(entry))
+        (entry, action_label(entry.action), describe_changes(entry))
         for entry in AuditEntry.objects.filter(project=project).select_related("actor", "content_type")[:200]
     ]
     review_records = list(project.review_records.select_related("by"))
@@ -154,7 +153,7 @@ def _require_creator(user) -> None:
         raise PermissionDenied(_("您的角色无权新建项目。"))
 
 
-@login_required
+@access.role_required
 def project_create(request):
     _require_creator(request.user)
     district_code = (
@@ -175,7 +174,7 @@ def project_create(request):
     return render(request, "projects/project_form.html", {"form": form, "title": _("新建项目")})
 
 
-@login_required
+@access.role_required
 def project_edit(request, pk):
     project = visible_project(request, pk)
     refusal = services.project_edit_refusal(user=request.user, project=project)
@@ -202,10 +201,11 @@ def project_edit(request, pk):
     )
 
 
-@login_required
-@require_POST
+@access.role_required
 def project_submit(request, pk):
     project = visible_project(request, pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         services.project_submit(project=project, acting_user=request.user)
     except ValidationError as error:
@@ -215,10 +215,10 @@ def project_submit(request, pk):
     return redirect("projects:project_detail", pk=project.pk)
 
 
-@login_required
+@access.role_required
 def project_review(request, pk):
-    access.require_role(request.user, access.CITY_STAFF)
     project = visible_project(request, pk)
+    access.require_role(request.user, access.CITY_STAFF)
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         comment = form.cleaned_data["comment"]
@@ -239,10 +239,10 @@ def project_review(request, pk):
     )
 
 
-@login_required
+@access.role_required
 def project_stage(request, pk):
-    access.require_role(request.user, access.CITY_STAFF)
     project = visible_project(request, pk)
+    access.require_role(request.user, access.CITY_STAFF)
     current = Stage.order(project.stage)
     following = Stage.values[current + 1] if current + 1 < len(Stage.values) else None
     form = StageForm(request.POST or None, initial={"stage": following or project.stage})
@@ -271,7 +271,7 @@ def project_stage(request, pk):
     return render(request, "projects/project_stage.html", context)
 
 
-@login_required
+@access.role_required
 def milestone_create(request, pk):
     project = visible_project(request, pk)
     access.require_project_editor(request.user, project)
@@ -287,7 +287,7 @@ def milestone_create(request, pk):
     return render(request, "projects/milestone_form.html", {"form": form, "project": project})
 
 
-@login_required
+@access.role_required
 def milestone_edit(request, pk):
     milestone = get_object_or_404(Milestone.objects.visible_to(request.user).select_related("project"), pk=pk)
     access.require_project_editor(request.user, milestone.project)
@@ -304,7 +304,7 @@ def milestone_edit(request, pk):
     return render(request, "projects/milestone_form.html", context)
 
 
-@login_required
+@access.role_required
 def review_queue(request):
     access.require_role(request.user, access.CITY_STAFF)
     queue = (
@@ -317,7 +317,7 @@ def review_queue(request):
     return render(request, "projects/review_queue.html", {"page": page})
 
 
-@login_required
+@access.role_required
 def my_district(request):
     access.require_role(request.user, access.DISTRICT_USER)
     projects = Project.objects.visible_to(request.user)

@@ -422,3 +422,93 @@ def test_my_district_page(huangpu, city_user, huangpu_user):
     assert (
         "本区退回项目" in html and "请补充" in html and "本区逾期项目" in html and "越秀逾期项目" not in html
     )
+
+
+def test_edit_without_the_version_is_refused(huangpu):
+    project = ProjectFactory(name="原名")
+    response = huangpu.post(reverse("projects:project_edit", args=[project.pk]), project_post(name="改"))
+    assert response.status_code == 200 and "该字段是必填项。" in response.content.decode()
+    project.refresh_from_db()
+    assert project.name == "原名"
+
+
+def test_review_queue_and_my_district_queries_do_not_grow(
+    client, city_user, huangpu_user, django_assert_max_num_queries
+):
+    for _ in range(40):
+        MilestoneFactory(
+            project=ProjectFactory(review_status="submitted"), planned_date=datetime.date(2020, 1, 1)
+        )
+    for _ in range(5):
+        project = ProjectFactory(review_status="returned")
+        ReviewRecord.objects.create(
+            project=project, action="return", from_status="submitted", to_status="returned", comment="改"
+        )
+    client.force_login(city_user)
+    for per_page in (20, 100):
+        with django_assert_max_num_queries(7):
+            assert client.get(reverse("projects:review_queue"), {"per_page": per_page}).status_code == 200
+    client.force_login(huangpu_user)
+    with django_assert_max_num_queries(10):
+        html = page(client, reverse("projects:my_district"))
+    assert html.count('class="overdue"') == 40
+
+
+HOSTILE = [
+    "",
+    " ",
+    "x" * 500,
+    "-1",
+    "9" * 30,
+    "1e999",
+    "2025-13-45",
+    "<script>alert(1)</script>",
+    "=1+1",
+    "NaN",
+    "0",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_no_form_answers_500_to_bad_input(client, city_user, huangpu_user, value):
+    draft = ProjectFactory(review_status="draft")
+    submitted = ProjectFactory(review_status="draft")
+    accepted = ProjectFactory(review_status="accepted")
+    milestone = MilestoneFactory(project=draft)
+    services.project_submit(project=submitted, acting_user=huangpu_user)
+    forms = {
+        reverse("projects:project_create"): [
+            *project_post(),
+            "national_code",
+            "unit",
+            "implementing_org",
+            "construction_started_on",
+        ],
+        reverse("projects:project_edit", args=[draft.pk]): [*project_post(), "version"],
+        reverse("projects:project_review", args=[submitted.pk]): ["decision", "comment"],
+        reverse("projects:project_stage", args=[accepted.pk]): ["stage", "on", "reason", "override"],
+        reverse("projects:milestone_create", args=[draft.pk]): [
+            "name",
+            "planned_date",
+            "actual_date",
+            "responsible",
+        ],
+        reverse("projects:milestone_edit", args=[milestone.pk]): ["name", "planned_date", "actual_date"],
+    }
+    client.force_login(city_user)
+    for url, fields in forms.items():
+        response = client.post(url, dict.fromkeys(fields, value))
+        assert response.status_code in (200, 302), (url, response.status_code)
+    for params in (
+        {"page": value},
+        {"per_page": value},
+        {"sort": value},
+        {"min_investment": value},
+        {"q": value},
+        {"unit": value},
+    ):
+        assert client.get(LIST, params).status_code == 200
+    assert (
+        "<script>alert(1)</script>"
+        not in client.get(reverse("projects:project_detail", args=[draft.pk])).content.decode()
+    )

@@ -1,0 +1,186 @@
+"""Every page × every role × own or another district's record: the expected status, and nothing leaked.
+
+黄埔 (440112) is the district user's own district; 越秀 (440104) is another district.
+"""
+
+import pytest
+from django.urls import reverse
+
+from portfolio.models import AuditEntry
+from projects.models import Milestone, Project
+from tests.factories import MilestoneFactory, ProjectFactory, UserFactory, district
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "no_role", "lender", "city_staff", "finance", "district_user"]
+
+# view name → (object it takes, {role: status for GET}); "own"/"other" is the object's district.
+# 302 for anonymous users is the redirect to the login page; no_role and lender see nothing (403).
+OK_FOR_ALL = {"city_staff": 200, "finance": 200, "district_user": 200}
+MATRIX = {
+    "project_list": (None, OK_FOR_ALL),
+    "project_create": (None, {"city_staff": 200, "finance": 403, "district_user": 200}),
+    "review_queue": (None, {"city_staff": 200, "finance": 403, "district_user": 403}),
+    "my_district": (None, {"city_staff": 403, "finance": 403, "district_user": 200}),
+    "project_detail": ("project", OK_FOR_ALL),
+    "project_edit": ("project", {"city_staff": 200, "finance": 403, "district_user": 200}),
+    "project_submit": ("project", {"city_staff": 405, "finance": 405, "district_user": 405}),
+    "project_review": ("project", {"city_staff": 200, "finance": 403, "district_user": 403}),
+    "project_stage": ("project", {"city_staff": 200, "finance": 403, "district_user": 403}),
+    "milestone_create": ("project", {"city_staff": 200, "finance": 403, "district_user": 200}),
+    "milestone_edit": ("milestone", {"city_staff": 200, "finance": 403, "district_user": 200}),
+}
+# What a POST with valid data does, for the roles that may change things (others as for GET).
+POST_OK = {
+    "project_create": {"city_staff": 302, "district_user": 302},
+    "project_edit": {"city_staff": 302, "district_user": 302},
+    "project_submit": {"city_staff": 302, "district_user": 302},
+    "project_review": {"city_staff": 302},
+    "project_stage": {"city_staff": 302},
+    "milestone_create": {"city_staff": 302, "district_user": 302},
+    "milestone_edit": {"city_staff": 302, "district_user": 302},
+}
+
+
+def test_the_matrix_covers_every_page():
+    from projects import urls
+
+    assert {pattern.name for pattern in urls.urlpatterns} == set(MATRIX)
+
+
+@pytest.fixture
+def world(db):
+    """A submitted draft, an accepted project and a milestone in each district, and one user per role."""
+    objects = {}
+    for side, code in (("own", "440112"), ("other", "440104")):
+        project = ProjectFactory(name=f"{side}-项目", district=district(code))
+        accepted = ProjectFactory(name=f"{side}-已入库", district=district(code), review_status="accepted")
+        objects[side] = {
+            "project": project,
+            "accepted": accepted,
+            "milestone": MilestoneFactory(project=project),
+        }
+    users = {
+        "no_role": UserFactory(username="m_nobody"),
+        "lender": UserFactory(username="m_bank", role="lender"),
+        "city_staff": UserFactory(username="m_city", role="city_staff"),
+        "finance": UserFactory(username="m_finance", role="finance"),
+        "district_user": UserFactory(username="m_huangpu", role="district_user", district_code="440112"),
+    }
+    return objects, users
+
+
+def url_for(name, kind, objects):
+    if kind is None:
+        return reverse(f"projects:{name}")
+    if name in ("project_review",):
+        objects["project"].review_status = "submitted"
+        objects["project"].save()
+    if name == "project_stage":
+        return reverse(f"projects:{name}", args=[objects["accepted"].pk])
+    return reverse(f"projects:{name}", args=[objects[kind].pk])
+
+
+def expected(name, role, side):
+    kind, statuses = MATRIX[name]
+    if role == "anonymous":
+        return 302
+    if role in ("no_role", "lender"):
+        return 403
+    if role == "district_user" and side == "other" and kind is not None:
+        return 404
+    return statuses[role]
+
+
+def login(client, users, role):
+    if role != "anonymous":
+        client.force_login(users[role])
+
+
+def cases(names):
+    """(page, side) pairs: pages without a record have only one side."""
+    return [(name, side) for name in names for side in (("own", "other") if MATRIX[name][0] else ("own",))]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "side"), cases(MATRIX))
+def test_get(client, world, name, role, side):
+    objects, users = world
+    kind, _ = MATRIX[name]
+    login(client, users, role)
+    response = client.get(url_for(name, kind, objects[side]))
+    assert response.status_code == expected(name, role, side)
+    if role == "anonymous":
+        assert response["Location"].startswith(reverse("login"))
+
+
+def valid_post(name, objects):
+    project = objects["project"]
+    if name in ("project_create", "project_edit"):
+        return {
+            "name": project.name,
+            "district": project.district_id,
+            "category": "river_lake",
+            "total_investment": "100",
+            "start_year": "2025",
+            "end_year": "2026",
+            "version": str(project.version),
+        }
+    if name == "project_review":
+        return {"decision": "return", "comment": "请补充"}
+    if name == "project_stage":
+        return {"stage": "mature", "override": "on", "reason": "试点"}
+    if name in ("milestone_create", "milestone_edit"):
+        return {"name": "节点", "planned_date": "2025-06-30"}
+    return {}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "side"), cases(POST_OK))
+def test_post(client, world, name, role, side):
+    objects, users = world
+    kind, _ = MATRIX[name]
+    login(client, users, role)
+    url = url_for(name, kind, objects[side])
+    data = valid_post(name, objects[side])
+    if name == "project_create" and role == "district_user":
+        data["district"] = "440112"
+    before = (Project.objects.count(), Milestone.objects.count(), AuditEntry.objects.count())
+    response = client.post(url, data)
+    status = expected(name, role, side)
+    if status in (200, 405):
+        status = POST_OK[name].get(role, 403)
+    assert response.status_code == status, response.content.decode()[:500]
+    changed = (Project.objects.count(), Milestone.objects.count(), AuditEntry.objects.count()) != before
+    assert changed == (status == 302 and role != "anonymous")
+
+
+@pytest.mark.parametrize("name", ["project_list", "my_district"])
+def test_lists_never_show_another_district(client, world, name):
+    _objects, users = world
+    client.force_login(users["district_user"])
+    html = client.get(reverse(f"projects:{name}")).content.decode()
+    assert "own-项目" in html and "other-" not in html
+
+
+def test_staff_lists_show_every_district(client, world):
+    objects, users = world
+    for side in ("own", "other"):
+        objects[side]["project"].review_status = "submitted"
+        objects[side]["project"].save()
+    client.force_login(users["city_staff"])
+    for name in ("project_list", "review_queue"):
+        html = client.get(reverse(f"projects:{name}")).content.decode()
+        assert "other-项目" in html and "own-项目" in html
+
+
+def test_finance_changes_nothing_anywhere(client, world):
+    objects, users = world
+    client.force_login(users["finance"])
+    before = AuditEntry.objects.count()
+    for name in POST_OK:
+        kind, _ = MATRIX[name]
+        for side in ("own", "other"):
+            response = client.post(url_for(name, kind, objects[side]), valid_post(name, objects[side]))
+            assert response.status_code == 403, name
+    assert AuditEntry.objects.count() == before
