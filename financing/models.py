@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from projects.querysets import ScopedQuerySet
 
 from .choices import FundingStatus, LoanStatus, OrganizationKind, RateType, RepaymentMethod, SourceType
+from .querysets import LoanQuerySet
 from .validators import USCC_PATTERN, uscc_check_character, uscc_check_passes, validate_uscc_shape
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
@@ -173,7 +174,7 @@ class Loan(models.Model):
     note = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = LoanQuerySet.as_manager()
     scope_path = "project__district"
 
     class Meta:

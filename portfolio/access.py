@@ -72,14 +72,15 @@ def require_role(user, *roles: str) -> None:
         raise PermissionDenied(_("您的角色无权进行此操作。"))
 
 
-def require_project_editor(user, project) -> None:
-    """City staff may change any project; a district user only its own district's projects."""
+def is_project_editor(user, project) -> bool:
+    """City staff may change any project's records; a district user its own district's."""
     role = role_of(user)
-    if role == CITY_STAFF:
-        return
-    if role == DISTRICT_USER and district_code_of(user) == project.district_id:
-        return
-    raise PermissionDenied(_("您无权修改该项目。"))
+    return role == CITY_STAFF or (role == DISTRICT_USER and district_code_of(user) == project.district_id)
+
+
+def require_project_editor(user, project) -> None:
+    if not is_project_editor(user, project):
+        raise PermissionDenied(_("您无权修改该项目。"))
 
 
 def role_required(view):

@@ -138,20 +138,44 @@ def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 
 
-def describe_changes(entry: AuditEntry) -> list[tuple[str, object, object]]:
-    """An entry's changes for people: labels for fields and codes; bookkeeping and empty rows left out."""
+def describe_history(entries) -> list[tuple[AuditEntry, str, list[tuple[str, object, object]]]]:
+    """Entries with their action's label and their changes for people: field and code labels, related
+    records by name (one query per related model), 是/否; bookkeeping and empty rows left out."""
+    entries = list(entries)
+    wanted: dict[type, set] = {}
+    for entry in entries:
+        fields = _fields_of(entry)
+        for name, values in entry.changes.items():
+            field = fields.get(name)
+            if field is not None and field.is_relation:
+                wanted.setdefault(field.related_model, set()).update(v for v in values if v is not None)
+    names = {
+        model: {obj.pk: str(obj) for obj in model._default_manager.filter(pk__in=ids)}
+        for model, ids in wanted.items()
+    }
+    described = []
+    for entry in entries:
+        fields = _fields_of(entry)
+        rows = []
+        for name, (before, after) in entry.changes.items():
+            if name in QUIET_FIELDS or (before in (None, "", False) and after in (None, "", False)):
+                continue
+            field = fields.get(name)
+            if field is None:
+                rows.append((name, before, after))
+                continue
+            labels = {}
+            if field.is_relation:
+                labels = names.get(field.related_model, {})
+            elif field.choices:
+                labels = dict(field.flatchoices)
+            elif isinstance(field, models.BooleanField):
+                labels = {True: _("是"), False: _("否")}
+            rows.append((str(field.verbose_name), labels.get(before, before), labels.get(after, after)))
+        described.append((entry, action_label(entry.action), rows))
+    return described
+
+
+def _fields_of(entry: AuditEntry) -> dict:
     model = entry.content_type.model_class()
-    fields = {field.attname: field for field in model._meta.concrete_fields} if model else {}
-    rows = []
-    for name, (before, after) in entry.changes.items():
-        if name in QUIET_FIELDS or (before in (None, "", False) and after in (None, "", False)):
-            continue
-        field = fields.get(name)
-        if field is None:
-            rows.append((name, before, after))
-            continue
-        labels = dict(field.flatchoices) if field.choices else {}
-        if isinstance(field, models.BooleanField):
-            labels = {True: _("是"), False: _("否")}
-        rows.append((str(field.verbose_name), labels.get(before, before), labels.get(after, after)))
-    return rows
+    return {field.attname: field for field in model._meta.concrete_fields} if model else {}

@@ -23,6 +23,15 @@ SORTS = (
 )
 
 
+class Ordering(django_filters.OrderingFilter):
+    descending_fmt = _("%s（降序）")
+
+    def filter(self, qs, value):
+        # The primary key breaks ties, so that pages neither repeat nor skip rows.
+        ordered = super().filter(qs, value)
+        return ordered.order_by(*ordered.query.order_by, "pk") if value else ordered
+
+
 class ProjectFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("关键词"))
     district = django_filters.ModelChoiceFilter(queryset=District.objects.all(), label=_("区"))
@@ -39,7 +48,21 @@ class ProjectFilterSet(django_filters.FilterSet):
     max_investment = django_filters.NumberFilter(
         field_name="total_investment", lookup_expr="lte", label=_("总投资不高于（元）"), min_value=0
     )
-    sort = django_filters.OrderingFilter(fields=SORTS, label=_("排序"))
+    sort = Ordering(
+        fields=SORTS,
+        field_labels={
+            "code": _("项目编号"),
+            "name": _("项目名称"),
+            "district": _("区"),
+            "stage": _("阶段"),
+            "review_status": _("入库状态"),
+            "total_investment": _("总投资"),
+            "funding_gap": _("资金缺口"),
+            "updated_at": _("最近更新"),
+            "submitted_at": _("最近提交时间"),
+        },
+        label=_("排序"),
+    )
 
     class Meta:
         model = Project

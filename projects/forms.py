@@ -64,6 +64,8 @@ class ProjectForm(BootstrapMixin, forms.ModelForm):
 
 
 class ReviewForm(BootstrapMixin, forms.Form):
+    # The version the reviewer read: a project changed during the review is not accepted unseen.
+    version = forms.IntegerField(widget=forms.HiddenInput)
     decision = forms.ChoiceField(
         label=_("审核结论"),
         choices=[("accept", _("同意入库")), ("return", _("退回修改"))],

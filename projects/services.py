@@ -76,17 +76,25 @@ def _check_code(code: str, district: District, acting_user) -> None:
         )
 
 
+def project_create_refusal(*, user) -> str | None:
+    """Why `user` may not create projects, or None when it may."""
+    role = access.role_of(user)
+    if role not in (access.CITY_STAFF, access.DISTRICT_USER):
+        return _("您的角色无权新建项目。")
+    if role == access.DISTRICT_USER and access.district_code_of(user) is None:
+        return _("您的账户尚未指定所属区，请联系市项目办。")
+    return None
+
+
 def project_create(*, acting_user, code: str = "", **fields) -> Project:
     """A new draft. District users create only in their own district; the code is assigned when blank."""
     reject_unknown_fields(fields, PROJECT_FIELDS)
-    role = access.role_of(acting_user)
-    if role not in (access.CITY_STAFF, access.DISTRICT_USER):
-        raise PermissionDenied(_("您的角色无权新建项目。"))
+    refusal = project_create_refusal(user=acting_user)
+    if refusal:
+        raise PermissionDenied(refusal)
     district = fields.get("district")
-    if role == access.DISTRICT_USER:
+    if access.role_of(acting_user) == access.DISTRICT_USER:
         own = access.district_code_of(acting_user)
-        if own is None:
-            raise PermissionDenied(_("您的账户尚未指定所属区，请联系市项目办。"))
         if district is None:
             fields["district"] = district = District.objects.get(pk=own)
         elif district.pk != own:
@@ -127,8 +135,7 @@ def project_update(
     refusal = project_edit_refusal(user=acting_user, project=project)
     if refusal:
         raise ValidationError(refusal)
-    if expected_version is not None and expected_version != project.version:
-        raise StaleObjectError(_("该项目在您打开后已被他人修改，请刷新后重新编辑。"), code="stale")
+    _check_version(project, expected_version)
     moving = "district" in fields and getattr(fields["district"], "pk", None) != project.district_id
     if moving and access.role_of(acting_user) == access.DISTRICT_USER:
         raise ValidationError({"district": _("区用户不能把项目移到其他区。")})
@@ -143,8 +150,14 @@ def project_update(
     return project
 
 
-def _review_step(*, project, acting_user, action, allowed_from, to_status, comment=""):
+def _check_version(project: Project, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != project.version:
+        raise StaleObjectError(_("该项目在您打开后已被他人修改，请刷新后重新编辑。"), code="stale")
+
+
+def _review_step(*, project, acting_user, action, allowed_from, to_status, comment="", expected_version=None):
     project = Project.objects.select_for_update().get(pk=project.pk)
+    _check_version(project, expected_version)
     if project.review_status not in allowed_from:
         raise ValidationError(
             _("当前入库状态为“%(status)s”，不能%(action)s。")
@@ -171,14 +184,25 @@ def _review_step(*, project, acting_user, action, allowed_from, to_status, comme
     return project
 
 
-def _check_not_own_submission(project: Project, acting_user) -> None:
+def project_review_refusal(*, user, project: Project) -> str | None:
+    """Why `user` may not review `project`, or None when it may."""
+    if access.role_of(user) != access.CITY_STAFF:
+        return _("您的角色无权进行此操作。")
     last = project.review_records.filter(action=ReviewAction.SUBMIT).order_by("-at", "-pk").first()
-    if last is not None and last.by_id == acting_user.pk:
-        raise PermissionDenied(_("不能审核自己提交的项目。"))
+    if last is not None and last.by_id == user.pk:
+        return _("不能审核自己提交的项目。")
+    return None
+
+
+def _check_not_own_submission(project: Project, acting_user) -> None:
+    refusal = project_review_refusal(user=acting_user, project=project)
+    if refusal:
+        raise PermissionDenied(refusal)
 
 
 @transaction.atomic
-def project_submit(*, project: Project, acting_user) -> Project:
+def project_submit(*, project: Project, acting_user, expected_version: int | None = None) -> Project:
+    """Submit for review; with `expected_version`, refused if the project changed since it was read."""
     project = Project.objects.select_for_update().get(pk=project.pk)
     access.require_project_editor(acting_user, project)
     return _review_step(
@@ -187,11 +211,14 @@ def project_submit(*, project: Project, acting_user) -> Project:
         action=ReviewAction.SUBMIT,
         allowed_from=DISTRICT_EDITABLE,
         to_status=ReviewStatus.SUBMITTED,
+        expected_version=expected_version,
     )
 
 
 @transaction.atomic
-def project_return(*, project: Project, acting_user, comment: str) -> Project:
+def project_return(
+    *, project: Project, acting_user, comment: str, expected_version: int | None = None
+) -> Project:
     access.require_role(acting_user, access.CITY_STAFF)
     if not (comment or "").strip():
         raise ValidationError({"comment": _("退回时必须填写意见，说明需要修改的内容。")})
@@ -203,11 +230,15 @@ def project_return(*, project: Project, acting_user, comment: str) -> Project:
         allowed_from=(ReviewStatus.SUBMITTED,),
         to_status=ReviewStatus.RETURNED,
         comment=comment.strip(),
+        expected_version=expected_version,
     )
 
 
 @transaction.atomic
-def project_accept(*, project: Project, acting_user, comment: str = "") -> Project:
+def project_accept(
+    *, project: Project, acting_user, comment: str = "", expected_version: int | None = None
+) -> Project:
+    """Accept into the library; with `expected_version`, refused if the project changed during the review."""
     access.require_role(acting_user, access.CITY_STAFF)
     _check_not_own_submission(project, acting_user)
     return _review_step(
@@ -217,6 +248,7 @@ def project_accept(*, project: Project, acting_user, comment: str = "") -> Proje
         allowed_from=(ReviewStatus.SUBMITTED,),
         to_status=ReviewStatus.ACCEPTED,
         comment=(comment or "").strip(),
+        expected_version=expected_version,
     )
 
 

@@ -1,29 +1,27 @@
 """Pages of the library. Reads are scoped through .visible_to(user); every write goes through one service."""
 
-from collections import defaultdict
-from decimal import Decimal
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, OuterRef, Prefetch, Subquery, Sum
+from django.db.models import Count, OuterRef, Prefetch, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
-from financing.choices import SourceType
-from financing.models import Disbursement, FundingLine, Loan, Repayment
+from financing.choices import FundingStatus
+from financing.models import FundingLine, Loan
 from portfolio import access
-from portfolio.audit import action_label, describe_changes
+from portfolio.audit import describe_history
 from portfolio.models import AuditEntry
 
 from . import services
-from .choices import ReviewStatus, Stage
+from .choices import ReviewAction, ReviewStatus, Stage
 from .filtersets import ProjectFilterSet
 from .forms import MilestoneForm, ProjectForm, ReviewForm, StageForm
 from .models import Milestone, Project, ReviewRecord
-from .querysets import MONEY, ZERO
+from .querysets import ZERO
 from .selectors import stage_missing_conditions
 
 PAGE_SIZES = (20, 50, 100)
@@ -52,6 +50,20 @@ def page_size(request) -> int:
     return size if size in PAGE_SIZES else 50
 
 
+def query_without(request, *names) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def posted_version(request) -> int | None:
+    try:
+        return int(request.POST["version"])
+    except (KeyError, ValueError):
+        return None
+
+
 @access.role_required
 def project_list(request):
     projects = (
@@ -67,101 +79,79 @@ def project_list(request):
     )
     paginator = Paginator(filtered, page_size(request))
     paginator.count = totals["count"]  # known already: spare the paginator its own COUNT query
-    page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"filterset": filterset, "page": page, "totals": totals, "query": query.urlencode()}
-    template = "projects/_project_table.html" if request.htmx else "projects/project_list.html"
-    return render(request, template, context)
+    context = {
+        "filterset": filterset,
+        "page": paginator.get_page(request.GET.get("page")),
+        "totals": totals,
+        "query": query_without(request, "page"),
+        "query_unsorted": query_without(request, "page", "sort"),
+    }
+    # htmx swaps the filter form and the table; a history restore or a normal load gets the whole page.
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "projects/_project_results.html" if partial else "projects/project_list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @access.role_required
 def project_detail(request, pk):
     project = visible_project(request, pk)
-    paid = (
-        Repayment.objects.filter(loan=OuterRef("pk"))
-        .order_by()
-        .values("loan")
-        .annotate(t=Sum("principal"))
-        .values("t")
-    )
-    drawn = (
-        Disbursement.objects.filter(loan=OuterRef("pk"))
-        .order_by()
-        .values("loan")
-        .annotate(t=Sum("amount"))
-        .values("t")
-    )
-    loans = (
-        Loan.objects.filter(project=project)
-        .select_related("lender", "borrower")
-        .annotate(
-            disbursed=Coalesce(Subquery(drawn, output_field=MONEY), ZERO),
-            repaid=Coalesce(Subquery(paid, output_field=MONEY), ZERO),
+    user = request.user
+    funding_lines = list(FundingLine.objects.filter(project=project).order_by("source_type", "year", "pk"))
+    by_source = {}
+    for line in funding_lines:
+        group = by_source.setdefault(
+            line.source_type,
+            {"label": line.get_source_type_display(), "planned": 0, "approved": 0, "received": 0},
         )
-        .annotate(outstanding=F("disbursed") - F("repaid"))
-    )
-    funding = defaultdict(
-        lambda: {"planned": Decimal(0), "approved": Decimal(0), "received": Decimal(0), "lines": []}
-    )
-    for line in FundingLine.objects.filter(project=project):
-        group = funding[line.source_type]
-        group["label"] = SourceType(line.source_type).label
-        group["planned"] += line.planned_amount
-        group["approved"] += line.approved_amount
+        # As in ProjectQuerySet.with_financing_totals: rejected lines plan nothing; only granted ones count.
+        if line.status != FundingStatus.REJECTED:
+            group["planned"] += line.planned_amount
+        if line.status in (FundingStatus.APPROVED, FundingStatus.RECEIVED):
+            group["approved"] += line.approved_amount
         group["received"] += line.received_amount
-        group["lines"].append(line)
-    totals = Project.objects.with_financing_totals().get(pk=project.pk)
-    history = [
-        (entry, action_label(entry.action), describe_changes(entry))
-        for entry in AuditEntry.objects.filter(project=project).select_related("actor", "content_type")[:200]
-    ]
     review_records = list(project.review_records.select_related("by"))
     returned = project.review_status == ReviewStatus.RETURNED and review_records
+    edit_refusal = services.project_edit_refusal(user=user, project=project)
+    in_review = project.review_status == ReviewStatus.SUBMITTED
+    review_refusal = services.project_review_refusal(user=user, project=project) if in_review else None
     context = {
         "project": project,
-        "totals": totals,
+        "totals": Project.objects.with_financing_totals().get(pk=project.pk),
         "return_comment": review_records[-1].comment if returned else "",
         "stage_changes": project.stage_changes.select_related("by"),
         "review_records": review_records,
         "milestones": project.milestones.all(),
-        "funding": dict(funding),
-        "loans": loans,
-        "history": history,
-        "can_edit": services.project_edit_refusal(user=request.user, project=project) is None,
-        "can_submit": services.project_edit_refusal(user=request.user, project=project) is None
-        and project.review_status in services.DISTRICT_EDITABLE,
-        "can_review": access.role_of(request.user) == access.CITY_STAFF
-        and project.review_status == ReviewStatus.SUBMITTED,
-        "can_move": access.role_of(request.user) == access.CITY_STAFF
+        "funding_by_source": by_source.values(),
+        "funding_lines": funding_lines,
+        "loans": Loan.objects.filter(project=project).select_related("lender", "borrower").with_balances(),
+        "history": describe_history(
+            AuditEntry.objects.filter(project=project).select_related("actor", "content_type")[:200]
+        ),
+        "can_edit": edit_refusal is None,
+        "can_submit": edit_refusal is None and project.review_status in services.DISTRICT_EDITABLE,
+        "can_review": in_review and review_refusal is None,
+        # Staff who submitted the project themselves are told why they cannot review it.
+        "review_refusal": review_refusal if access.role_of(user) == access.CITY_STAFF else None,
+        "can_move": access.role_of(user) == access.CITY_STAFF
         and project.review_status == ReviewStatus.ACCEPTED,
-        "can_milestones": _may_change_milestones(request.user, project),
+        "can_milestones": access.is_project_editor(user, project),
     }
     return render(request, "projects/project_detail.html", context)
 
 
-def _may_change_milestones(user, project) -> bool:
-    try:
-        access.require_project_editor(user, project)
-    except PermissionDenied:
-        return False
-    return True
-
-
-def _require_creator(user) -> None:
-    if access.role_of(user) not in (access.CITY_STAFF, access.DISTRICT_USER):
-        raise PermissionDenied(_("您的角色无权新建项目。"))
-
-
 @access.role_required
 def project_create(request):
-    _require_creator(request.user)
-    district_code = (
+    refusal = services.project_create_refusal(user=request.user)
+    if refusal:
+        raise PermissionDenied(refusal)
+    own = (
         access.district_code_of(request.user)
         if access.role_of(request.user) == access.DISTRICT_USER
         else None
     )
-    form = ProjectForm(request.POST or None, district_code=district_code)
+    form = ProjectForm(request.POST or None, district_code=own)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in services.PROJECT_FIELDS}
         try:
@@ -180,15 +170,15 @@ def project_edit(request, pk):
     refusal = services.project_edit_refusal(user=request.user, project=project)
     if refusal:
         raise PermissionDenied(refusal)
-    district_code = project.district_id if access.role_of(request.user) == access.DISTRICT_USER else None
-    form = ProjectForm(request.POST or None, instance=project, district_code=district_code)
+    own = project.district_id if access.role_of(request.user) == access.DISTRICT_USER else None
+    form = ProjectForm(request.POST or None, instance=project, district_code=own)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in services.PROJECT_FIELDS}
         try:
             services.project_update(
                 project=project,
                 acting_user=request.user,
-                expected_version=form.cleaned_data.get("version"),
+                expected_version=form.cleaned_data["version"],
                 **fields,
             )
         except ValidationError as error:
@@ -207,7 +197,9 @@ def project_submit(request, pk):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
-        services.project_submit(project=project, acting_user=request.user)
+        services.project_submit(
+            project=project, acting_user=request.user, expected_version=posted_version(request)
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -218,20 +210,26 @@ def project_submit(request, pk):
 @access.role_required
 def project_review(request, pk):
     project = visible_project(request, pk)
-    access.require_role(request.user, access.CITY_STAFF)
-    form = ReviewForm(request.POST or None)
+    refusal = services.project_review_refusal(user=request.user, project=project)
+    if refusal:
+        raise PermissionDenied(refusal)
+    form = ReviewForm(request.POST or None, initial={"version": project.version})
     if request.method == "POST" and form.is_valid():
-        comment = form.cleaned_data["comment"]
+        step = (
+            services.project_accept if form.cleaned_data["decision"] == "accept" else services.project_return
+        )
         try:
-            if form.cleaned_data["decision"] == "accept":
-                services.project_accept(project=project, acting_user=request.user, comment=comment)
-                messages.success(request, _("项目已入库。"))
-            else:
-                services.project_return(project=project, acting_user=request.user, comment=comment)
-                messages.success(request, _("项目已退回区里修改。"))
+            step(
+                project=project,
+                acting_user=request.user,
+                comment=form.cleaned_data["comment"],
+                expected_version=form.cleaned_data["version"],
+            )
         except ValidationError as error:
             show_errors(form, error)
         else:
+            accepted = form.cleaned_data["decision"] == "accept"
+            messages.success(request, _("项目已入库。") if accepted else _("项目已退回区里修改。"))
             return redirect("projects:review_queue")
     records = project.review_records.select_related("by")
     return render(
@@ -307,14 +305,22 @@ def milestone_edit(request, pk):
 @access.role_required
 def review_queue(request):
     access.require_role(request.user, access.CITY_STAFF)
+    last_submitter = (
+        ReviewRecord.objects.filter(project=OuterRef("pk"), action=ReviewAction.SUBMIT)
+        .order_by("-at", "-pk")
+        .values("by")[:1]
+    )
     queue = (
         Project.objects.visible_to(request.user)
         .filter(review_status=ReviewStatus.SUBMITTED)
         .select_related("district", "unit")
+        .annotate(submitted_by=Subquery(last_submitter))
         .order_by("submitted_at", "pk")
     )
     page = Paginator(queue, page_size(request)).get_page(request.GET.get("page"))
-    return render(request, "projects/review_queue.html", {"page": page})
+    return render(
+        request, "projects/review_queue.html", {"page": page, "query": query_without(request, "page")}
+    )
 
 
 @access.role_required
@@ -333,7 +339,6 @@ def my_district(request):
         Prefetch("review_records", queryset=ReviewRecord.objects.filter(action="return"), to_attr="returns")
     )
     context = {
-        "district_code": access.district_code_of(request.user),
         "by_status": [(s.label, by_status.get(s.value, 0), s.value) for s in ReviewStatus],
         "by_stage": [(s.label, by_stage.get(s.value, 0), s.value) for s in Stage],
         "overdue": overdue,

@@ -127,7 +127,7 @@ def valid_post(name, objects):
             "version": str(project.version),
         }
     if name == "project_review":
-        return {"decision": "return", "comment": "请补充"}
+        return {"decision": "return", "comment": "请补充", "version": str(project.version)}
     if name == "project_stage":
         return {"stage": "mature", "override": "on", "reason": "试点"}
     if name in ("milestone_create", "milestone_edit"):

@@ -345,13 +345,13 @@ def test_return_needs_a_comment_then_accept(city, huangpu_user):
     project = ProjectFactory()
     services.project_submit(project=project, acting_user=huangpu_user)
     url = reverse("projects:project_review", args=[project.pk])
-    response = city.post(url, {"decision": "return", "comment": ""})
+    response = city.post(url, {"decision": "return", "comment": "", "version": "2"})
     assert response.status_code == 200 and "退回时必须填写意见" in response.content.decode()
-    assert city.post(url, {"decision": "return", "comment": "补充材料"}).status_code == 302
+    assert city.post(url, {"decision": "return", "comment": "补充材料", "version": "2"}).status_code == 302
     project.refresh_from_db()
     assert project.review_status == "returned"
     services.project_submit(project=project, acting_user=huangpu_user)
-    assert city.post(url, {"decision": "accept", "comment": ""}).status_code == 302
+    assert city.post(url, {"decision": "accept", "comment": "", "version": "4"}).status_code == 302
     project.refresh_from_db()
     assert project.review_status == "accepted"
     assert list(ReviewRecord.objects.values_list("action", flat=True)) == [
@@ -512,3 +512,115 @@ def test_no_form_answers_500_to_bad_input(client, city_user, huangpu_user, value
         "<script>alert(1)</script>"
         not in client.get(reverse("projects:project_detail", args=[draft.pk])).content.decode()
     )
+
+
+# -- found in review -------------------------------------------------------------------------------
+
+
+def test_a_review_of_a_project_changed_meanwhile_is_refused(city, city_reviewer, huangpu_user):
+    project = ProjectFactory(total_investment=Decimal("100.00"))
+    services.project_submit(project=project, acting_user=huangpu_user)
+    url = reverse("projects:project_review", args=[project.pk])
+    opened = city.get(url).context["form"]["version"].value()
+    # Meanwhile another reviewer returns it and the district raises the investment and resubmits.
+    services.project_return(project=project, acting_user=city_reviewer, comment="改")
+    services.project_update(project=project, acting_user=huangpu_user, total_investment=Decimal("999999999"))
+    services.project_submit(project=project, acting_user=huangpu_user)
+    response = city.post(url, {"decision": "accept", "comment": "", "version": str(opened)})
+    assert response.status_code == 200
+    assert "该项目在您打开后已被他人修改，请刷新后重新编辑。" in response.content.decode()
+    project.refresh_from_db()
+    assert project.review_status == "submitted"
+
+
+def test_a_stale_submit_is_refused(huangpu, city_user):
+    project = ProjectFactory()
+    services.project_update(project=project, acting_user=city_user, name="市里改过")
+    response = huangpu.post(
+        reverse("projects:project_submit", args=[project.pk]), {"version": "1"}, follow=True
+    )
+    assert "该项目在您打开后已被他人修改" in response.content.decode()
+    project.refresh_from_db()
+    assert project.review_status == "draft"
+
+
+def test_refusals_are_chinese_pages(client, no_role_user, huangpu_user):
+    client.force_login(no_role_user)
+    response = client.get(LIST)
+    assert response.status_code == 403
+    assert "无权访问" in response.content.decode() and "您的账户尚未分配角色" in response.content.decode()
+    client.force_login(huangpu_user)
+    other = ProjectFactory(district=district("440104"))
+    response = client.get(reverse("projects:project_detail", args=[other.pk]))
+    assert response.status_code == 404 and "页面不存在" in response.content.decode()
+
+
+def test_staff_see_why_they_cannot_review_their_own_submission(city, city_user):
+    project = ProjectFactory()
+    services.project_submit(project=project, acting_user=city_user)
+    html = page(city, reverse("projects:project_detail", args=[project.pk]))
+    assert 'id="review-project"' not in html and "不能审核自己提交的项目。" in html
+    assert "本人提交，须由其他人员审核" in page(city, reverse("projects:review_queue"))
+    assert city.get(reverse("projects:project_review", args=[project.pk])).status_code == 403
+
+
+def test_htmx_shows_filter_errors_and_varies(city, spread):
+    response = city.get(LIST, {"min_investment": "abc"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert "输入一个数字。" in html and "<nav" not in html
+    assert "HX-Request" in response["Vary"]
+    restore = city.get(LIST, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<nav" in restore.content.decode()
+
+
+def test_district_user_without_a_district_cannot_open_the_form(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(role="district_user"))
+    response = client.get(reverse("projects:project_create"))
+    assert response.status_code == 403 and "您的账户尚未指定所属区" in response.content.decode()
+
+
+def test_history_names_related_records(city, city_user):
+    unit = UnitFactory(name="知识城单元")
+    project = services.project_create(
+        acting_user=city_user,
+        district=district("440112"),
+        unit=unit,
+        name="某项目",
+        category="park",
+        total_investment=Decimal("1"),
+        start_year=2025,
+        end_year=2025,
+    )
+    history = page(city, reverse("projects:project_detail", args=[project.pk]))
+    assert "美丽单元：— → 知识城单元" in history and "区：— → 黄埔区" in history and "版本" not in history
+
+
+def test_funding_section_matches_the_plan_and_lists_lines(city):
+    project = ProjectFactory(total_investment=Decimal("1000000"))
+    FundingLineFactory(
+        project=project, planned_amount=Decimal("300000"), programme="2025年第一批", status="applied"
+    )
+    FundingLineFactory(
+        project=project, planned_amount=Decimal("500000"), programme="被否决批次", status="rejected"
+    )
+    html = page(city, reverse("projects:project_detail", args=[project.pk]))
+    assert "30.00 万元" in html and "80.00 万元" not in html
+    assert "2025年第一批" in html and "被否决批次" in html and "未获批" in html
+
+
+def test_queue_pages_keep_their_size_and_sort_links_replace_the_sort(city):
+    for i in range(25):
+        ProjectFactory(review_status="submitted", code=f"Q-{i:02d}")
+    html = page(city, reverse("projects:review_queue"), per_page="20")
+    assert 'href="?per_page=20&page=2"' in html
+    html = page(city, LIST, sort="code", q="Q")
+    assert 'href="?q=Q&sort=-code"' in html and "sort=code&sort" not in html
+
+
+def test_every_sort_breaks_ties_by_primary_key():
+    from projects.filtersets import ProjectFilterSet
+
+    filterset = ProjectFilterSet({"sort": "stage"}, queryset=Project.objects.all())
+    assert list(filterset.qs.query.order_by) == ["stage", "pk"]
