@@ -51,3 +51,10 @@ class LoanStatus(models.TextChoices):
     SIGNED = "signed", _("已签约")
     SETTLED = "settled", _("已结清")
     TERMINATED = "terminated", _("已终止")
+
+
+class PaymentInterval(models.IntegerChoices):
+    MONTHLY = 1, _("按月")
+    QUARTERLY = 3, _("按季")
+    SEMIANNUAL = 6, _("按半年")
+    ANNUAL = 12, _("按年")

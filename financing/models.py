@@ -8,7 +8,15 @@ from django.utils.translation import gettext_lazy as _
 
 from projects.querysets import ScopedQuerySet
 
-from .choices import FundingStatus, LoanStatus, OrganizationKind, RateType, RepaymentMethod, SourceType
+from .choices import (
+    FundingStatus,
+    LoanStatus,
+    OrganizationKind,
+    PaymentInterval,
+    RateType,
+    RepaymentMethod,
+    SourceType,
+)
 from .querysets import LoanQuerySet
 from .validators import USCC_PATTERN, uscc_check_character, uscc_check_passes, validate_uscc_shape
 
@@ -109,6 +117,18 @@ class FundingLine(models.Model):
     )
     document_no = models.CharField(_("文号"), max_length=100, blank=True)
     note = models.TextField(_("备注"), blank=True)
+    # A fiscal interest subsidy (财政贴息) pays part of one loan's interest: so many percentage points of it.
+    loan = models.ForeignKey(
+        "Loan", models.PROTECT, null=True, blank=True, related_name="subsidies", verbose_name=_("贴息贷款")
+    )
+    subsidy_rate = models.DecimalField(
+        _("贴息率（%）"),
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("财政承担的年利率百分点，如 1.0000 表示贴息 1 个百分点"),
+    )
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "project__district"
@@ -132,10 +152,33 @@ class FundingLine(models.Model):
                 condition=Q(source_type__in=SourceType.values), name="funding_source_type_valid"
             ),
             models.CheckConstraint(condition=Q(status__in=FundingStatus.values), name="funding_status_valid"),
+            models.CheckConstraint(
+                condition=Q(loan__isnull=True, subsidy_rate__isnull=True)
+                | Q(
+                    source_type=SourceType.INTEREST_SUBSIDY,
+                    loan__isnull=False,
+                    subsidy_rate__gt=0,
+                    subsidy_rate__lt=100,
+                ),
+                name="funding_subsidy_tied_to_a_loan",
+                violation_error_message=_("只有财政贴息可以关联贷款，且须同时填写贷款和大于零的贴息率。"),
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_source_type_display()} {self.year}"
+
+    def clean(self):
+        super().clean()
+        if self.loan_id is None:
+            return
+        if self.project_id and self.loan.project_id != self.project_id:
+            raise ValidationError({"loan": _("贴息只能关联本项目的贷款。")})
+        rate = self.loan.annual_rate
+        if rate is not None and self.subsidy_rate is not None and self.subsidy_rate > rate:
+            raise ValidationError(
+                {"subsidy_rate": _("贴息率不能高于贷款年利率 %(rate)s%%。") % {"rate": rate.normalize()}}
+            )
 
 
 class Loan(models.Model):
@@ -169,6 +212,9 @@ class Loan(models.Model):
     grace_months = models.PositiveSmallIntegerField(_("宽限期（月）"), default=0)
     repayment_method = models.CharField(
         _("还款方式"), max_length=20, choices=RepaymentMethod.choices, default=RepaymentMethod.EQUAL_PRINCIPAL
+    )
+    payment_interval_months = models.PositiveSmallIntegerField(
+        _("结息还款周期"), choices=PaymentInterval.choices, default=PaymentInterval.QUARTERLY
     )
     status = models.CharField(_("状态"), max_length=12, choices=LoanStatus.choices, default=LoanStatus.SIGNED)
     note = models.TextField(_("备注"), blank=True)
@@ -217,6 +263,10 @@ class Loan(models.Model):
                 condition=Q(repayment_method__in=RepaymentMethod.values), name="loan_repayment_method_valid"
             ),
             models.CheckConstraint(condition=Q(status__in=LoanStatus.values), name="loan_status_valid"),
+            models.CheckConstraint(
+                condition=Q(payment_interval_months__in=PaymentInterval.values),
+                name="loan_payment_interval_valid",
+            ),
         ]
 
     def __str__(self):
@@ -231,6 +281,29 @@ class Loan(models.Model):
             errors["borrower"] = _("贷款主体不能是银行。")
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def maturity(self):
+        from .schedule import add_months
+
+        if self.signed_on and self.term_months:
+            return add_months(self.signed_on, self.term_months)
+        return None
+
+    def schedule_terms(self):
+        """The terms a repayment schedule needs, or None while any of them is not recorded."""
+        from .schedule import Terms
+
+        if not (self.signed_on and self.term_months and self.annual_rate is not None):
+            return None
+        return Terms(
+            signed_on=self.signed_on,
+            term_months=self.term_months,
+            annual_rate=self.annual_rate,
+            method=self.repayment_method,
+            grace_months=self.grace_months,
+            interval_months=self.payment_interval_months,
+        )
 
     def disbursed_total(self) -> Decimal:
         return self.disbursements.aggregate(total=Sum("amount"))["total"] or Decimal(0)

