@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -271,6 +272,9 @@ class Loan(models.Model):
 
     def __str__(self):
         return f"{self.lender} → {self.borrower}（{self.principal} 元）"
+
+    def get_absolute_url(self):
+        return reverse("financing:loan_detail", args=[self.pk])
 
     def clean(self):
         super().clean()

@@ -137,6 +137,7 @@ def project_detail(request, pk):
         "can_move": access.role_of(user) == access.CITY_STAFF
         and project.review_status == ReviewStatus.ACCEPTED,
         "can_milestones": access.is_project_editor(user, project),
+        "can_finance": access.role_of(user) == access.CITY_STAFF,
     }
     return render(request, "projects/project_detail.html", context)
 

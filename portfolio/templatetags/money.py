@@ -15,3 +15,12 @@ def wan(yuan):
 def yi(yuan):
     """An amount in 元 shown in 亿元, with the unit."""
     return format_yi(yuan)
+
+
+@register.filter
+def rate(value):
+    """A percentage rate without trailing zeros: 3.6000 → 3.6%."""
+    if value is None:
+        return "—"
+    text = format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
+    return f"{text}%"

@@ -1,0 +1,162 @@
+"""Ledger pages: funding lines, loans, disbursements and repayments; city staff write, others read."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from portfolio import access
+from projects.views import show_errors, visible_project
+
+from . import services
+from .forms import DisbursementForm, FundingLineForm, LoanForm, RepaymentForm
+from .models import FundingLine, Loan
+from .selectors import DUE_SOON_DAYS, loan_position
+
+
+def visible_loan(request, pk) -> Loan:
+    loans = Loan.objects.visible_to(request.user).select_related("project__district", "lender", "borrower")
+    return get_object_or_404(loans, pk=pk)
+
+
+@access.role_required
+def loan_detail(request, pk):
+    loan = visible_loan(request, pk)
+    context = {
+        "loan": loan,
+        "project": loan.project,
+        "position": loan_position(loan=loan),
+        "due_soon_days": DUE_SOON_DAYS,
+        "can_record": access.role_of(request.user) == access.CITY_STAFF,
+    }
+    return render(request, "financing/loan_detail.html", context)
+
+
+def _form_page(request, form, *, title, project, on_valid, done, back):
+    """The shared shape of a ledger form: show it, call the service, show its errors or go on."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            on_valid(form.cleaned_data)
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(request, done)
+            return redirect(back)
+    return render(
+        request,
+        "financing/ledger_form.html",
+        {"form": form, "title": title, "project": project, "back": back},
+    )
+
+
+@access.role_required
+def funding_line_create(request, pk):
+    project = visible_project(request, pk)
+    access.require_role(request.user, access.CITY_STAFF)
+    form = FundingLineForm(request.POST or None, project=project)
+    return _form_page(
+        request,
+        form,
+        title=_("添加资金来源"),
+        project=project,
+        on_valid=lambda data: services.funding_line_record(acting_user=request.user, project=project, **data),
+        done=_("资金来源已保存。"),
+        back=project.get_absolute_url(),
+    )
+
+
+@access.role_required
+def funding_line_edit(request, pk):
+    line = get_object_or_404(FundingLine.objects.visible_to(request.user).select_related("project"), pk=pk)
+    access.require_role(request.user, access.CITY_STAFF)
+    form = FundingLineForm(request.POST or None, instance=line, project=line.project)
+    return _form_page(
+        request,
+        form,
+        title=_("修改资金来源"),
+        project=line.project,
+        on_valid=lambda data: services.funding_line_record(
+            acting_user=request.user, funding_line=line, **data
+        ),
+        done=_("资金来源已保存。"),
+        back=line.project.get_absolute_url(),
+    )
+
+
+@access.role_required
+def loan_create(request, pk):
+    project = visible_project(request, pk)
+    access.require_role(request.user, access.CITY_STAFF)
+    form = LoanForm(request.POST or None)
+    created = {}
+
+    def record(data):
+        created["loan"] = services.loan_create(acting_user=request.user, project=project, **data)
+
+    response = _form_page(
+        request,
+        form,
+        title=_("登记贷款"),
+        project=project,
+        on_valid=record,
+        done=_("贷款已登记。"),
+        back=project.get_absolute_url(),
+    )
+    return redirect("financing:loan_detail", pk=created["loan"].pk) if created else response
+
+
+@access.role_required
+def loan_edit(request, pk):
+    loan = visible_loan(request, pk)
+    access.require_role(request.user, access.CITY_STAFF)
+    form = LoanForm(request.POST or None, instance=loan)
+    return _form_page(
+        request,
+        form,
+        title=_("修改贷款"),
+        project=loan.project,
+        on_valid=lambda data: services.loan_update(acting_user=request.user, loan=loan, **data),
+        done=_("贷款已保存。"),
+        back=loan.get_absolute_url(),
+    )
+
+
+@access.role_required
+def disbursement_create(request, pk):
+    loan = visible_loan(request, pk)
+    access.require_role(request.user, access.CITY_STAFF)
+    form = DisbursementForm(request.POST or None)
+    return _form_page(
+        request,
+        form,
+        title=_("登记提款"),
+        project=loan.project,
+        on_valid=lambda data: services.disbursement_record(
+            loan=loan, amount=data["amount"], on=data["date"], note=data["note"], acting_user=request.user
+        ),
+        done=_("提款已登记。"),
+        back=loan.get_absolute_url(),
+    )
+
+
+@access.role_required
+def repayment_create(request, pk):
+    loan = visible_loan(request, pk)
+    access.require_role(request.user, access.CITY_STAFF)
+    form = RepaymentForm(request.POST or None)
+    return _form_page(
+        request,
+        form,
+        title=_("登记还款"),
+        project=loan.project,
+        on_valid=lambda data: services.repayment_record(
+            loan=loan,
+            on=data["date"],
+            principal=data["principal"],
+            interest=data["interest"],
+            note=data["note"],
+            acting_user=request.user,
+        ),
+        done=_("还款已登记。"),
+        back=loan.get_absolute_url(),
+    )
