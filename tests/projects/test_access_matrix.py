@@ -3,12 +3,22 @@
 黄埔 (440112) is the district user's own district; 越秀 (440104) is another district.
 """
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
 from portfolio.models import AuditEntry
 from projects.models import Milestone, Project
-from tests.factories import MilestoneFactory, ProjectFactory, UserFactory, district
+from tests.factories import (
+    DisbursementFactory,
+    FundingLineFactory,
+    LoanFactory,
+    MilestoneFactory,
+    ProjectFactory,
+    UserFactory,
+    district,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +27,7 @@ ROLES = ["anonymous", "no_role", "lender", "city_staff", "finance", "district_us
 # view name → (object it takes, {role: status for GET}); "own"/"other" is the object's district.
 # 302 for anonymous users is the redirect to the login page; no_role and lender see nothing (403).
 OK_FOR_ALL = {"city_staff": 200, "finance": 200, "district_user": 200}
+STAFF_ONLY = {"city_staff": 200, "finance": 403, "district_user": 403}
 MATRIX = {
     "project_list": (None, OK_FOR_ALL),
     "project_create": (None, {"city_staff": 200, "finance": 403, "district_user": 200}),
@@ -29,6 +40,17 @@ MATRIX = {
     "project_stage": ("project", {"city_staff": 200, "finance": 403, "district_user": 403}),
     "milestone_create": ("project", {"city_staff": 200, "finance": 403, "district_user": 200}),
     "milestone_edit": ("milestone", {"city_staff": 200, "finance": 403, "district_user": 200}),
+    "funding_line_create": ("project", STAFF_ONLY),
+    "funding_line_edit": ("funding_line", STAFF_ONLY),
+    "loan_create": ("project", STAFF_ONLY),
+    "loan_detail": ("loan", OK_FOR_ALL),
+    "loan_edit": ("loan", STAFF_ONLY),
+    "disbursement_create": ("loan", STAFF_ONLY),
+    "repayment_create": ("loan", STAFF_ONLY),
+}
+NAMESPACE = {
+    name: "financing" if name.startswith(("funding", "loan", "disbursement", "repayment")) else "projects"
+    for name in MATRIX
 }
 # What a POST with valid data does, for the roles that may change things (others as for GET).
 POST_OK = {
@@ -39,13 +61,21 @@ POST_OK = {
     "project_stage": {"city_staff": 302},
     "milestone_create": {"city_staff": 302, "district_user": 302},
     "milestone_edit": {"city_staff": 302, "district_user": 302},
+    "funding_line_create": {"city_staff": 302},
+    "funding_line_edit": {"city_staff": 302},
+    "loan_create": {"city_staff": 302},
+    "loan_edit": {"city_staff": 302},
+    "disbursement_create": {"city_staff": 302},
+    "repayment_create": {"city_staff": 302},
 }
 
 
 def test_the_matrix_covers_every_page():
-    from projects import urls
+    from financing import urls as financing_urls
+    from projects import urls as project_urls
 
-    assert {pattern.name for pattern in urls.urlpatterns} == set(MATRIX)
+    names = {pattern.name for pattern in [*project_urls.urlpatterns, *financing_urls.urlpatterns]}
+    assert names == set(MATRIX)
 
 
 @pytest.fixture
@@ -55,10 +85,14 @@ def world(db):
     for side, code in (("own", "440112"), ("other", "440104")):
         project = ProjectFactory(name=f"{side}-项目", district=district(code))
         accepted = ProjectFactory(name=f"{side}-已入库", district=district(code), review_status="accepted")
+        loan = LoanFactory(project=project, principal=Decimal("1000.00"))
+        DisbursementFactory(loan=loan, amount=Decimal("100.00"))
         objects[side] = {
             "project": project,
             "accepted": accepted,
             "milestone": MilestoneFactory(project=project),
+            "loan": loan,
+            "funding_line": FundingLineFactory(project=project),
         }
     users = {
         "no_role": UserFactory(username="m_nobody"),
@@ -71,14 +105,15 @@ def world(db):
 
 
 def url_for(name, kind, objects):
+    name = f"{NAMESPACE[name]}:{name}"
     if kind is None:
-        return reverse(f"projects:{name}")
-    if name in ("project_review",):
+        return reverse(name)
+    if name == "projects:project_review":
         objects["project"].review_status = "submitted"
         objects["project"].save()
-    if name == "project_stage":
-        return reverse(f"projects:{name}", args=[objects["accepted"].pk])
-    return reverse(f"projects:{name}", args=[objects[kind].pk])
+    if name == "projects:project_stage":
+        return reverse(name, args=[objects["accepted"].pk])
+    return reverse(name, args=[objects[kind].pk])
 
 
 def expected(name, role, side):
@@ -132,6 +167,32 @@ def valid_post(name, objects):
         return {"stage": "mature", "override": "on", "reason": "试点"}
     if name in ("milestone_create", "milestone_edit"):
         return {"name": "节点", "planned_date": "2025-06-30"}
+    if name in ("funding_line_create", "funding_line_edit"):
+        return {
+            "source_type": "fiscal",
+            "year": "2025",
+            "planned_amount": "5",
+            "approved_amount": "0",
+            "received_amount": "0",
+            "status": "planned",
+        }
+    if name in ("loan_create", "loan_edit"):
+        loan = objects["loan"]
+        return {
+            "lender": loan.lender_id,
+            "borrower": loan.borrower_id,
+            "principal": "1000",
+            "rate_type": "fixed",
+            "grace_months": "0",
+            "repayment_method": "bullet",
+            "payment_interval_months": "3",
+            "status": "signed",
+            "note": "改",
+        }
+    if name == "disbursement_create":
+        return {"date": "2025-03-01", "amount": "10"}
+    if name == "repayment_create":
+        return {"date": "2025-06-01", "principal": "10", "interest": "1"}
     return {}
 
 
