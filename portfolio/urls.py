@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from portfolio.views import dashboard
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="projects:project_list"), name="home"),
+    path("", dashboard, name="home"),
     path("", include("projects.urls")),
     path("", include("financing.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

@@ -18,7 +18,7 @@ def log_in(browser, live_server, username):
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     click(browser, "main button[type=submit]")
-    assert "项目库" in browser.find_element(By.TAG_NAME, "h1").text
+    assert "概览" in browser.find_element(By.TAG_NAME, "h1").text
 
 
 def open_page(browser, url):

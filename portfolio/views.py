@@ -1,0 +1,42 @@
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from . import access
+from .charts import bar_chart
+from .dashboard import dashboard_figures
+from .money import YI
+
+
+@access.role_required
+def dashboard(request):
+    figures = dashboard_figures(user=request.user)
+    in_yi = lambda amount: amount / YI  # noqa: E731 - charts read 亿元
+    charts = {
+        "funnel": bar_chart(
+            [(row["stage"], [in_yi(row["investment"])]) for row in figures["funnel"]],
+            series=[_("总投资（亿元）")],
+            title=_("阶段漏斗"),
+        ),
+        "funding": bar_chart(
+            [
+                (row["label"], [in_yi(row["planned"]), in_yi(row["approved"]), in_yi(row["received"])])
+                for row in figures["funding"]
+            ],
+            series=[_("计划"), _("批复"), _("到位")],
+            title=_("资金来源"),
+        ),
+        "lenders": bar_chart(
+            [
+                (row["label"], [in_yi(row["principal"]), in_yi(row["disbursed"]), in_yi(row["outstanding"])])
+                for row in figures["by_lender"]
+            ],
+            series=[_("贷款金额"), _("已提款"), _("未偿还本金")],
+            title=_("按贷款银行"),
+        ),
+        "maturity": bar_chart(
+            [(str(year), [in_yi(amount)]) for year, amount in figures["maturity"]],
+            series=[_("到期本金（亿元）")],
+            title=_("到期分布"),
+        ),
+    }
+    return render(request, "dashboard.html", {"figures": figures, "charts": charts})

@@ -1,0 +1,133 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from portfolio.dashboard import dashboard_figures
+from portfolio.seed import seed_demo
+from projects.models import Project
+from tests.factories import (
+    DisbursementFactory,
+    FundingLineFactory,
+    LoanFactory,
+    MilestoneFactory,
+    ProjectFactory,
+    RepaymentFactory,
+    district,
+)
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+@pytest.fixture
+def small_library(db):
+    hp, yx = district("440112"), district("440104")
+    a = ProjectFactory(
+        district=hp, review_status="accepted", stage="planning", total_investment=D("100000000")
+    )
+    b = ProjectFactory(
+        district=hp,
+        review_status="accepted",
+        stage="implementation",
+        category="park",
+        total_investment=D("300000000"),
+    )
+    c = ProjectFactory(
+        district=yx, review_status="accepted", stage="implementation", total_investment=D("200000000")
+    )
+    ProjectFactory(
+        district=yx, review_status="submitted", total_investment=D("999000000")
+    )  # not in the library
+    FundingLineFactory(
+        project=a,
+        source_type="special_bond",
+        planned_amount=D("50000000"),
+        approved_amount=D("40000000"),
+        status="approved",
+    )
+    FundingLineFactory(project=c, source_type="special_bond", planned_amount=D("70000000"), status="rejected")
+    today = timezone.localdate()
+    loan = LoanFactory(
+        project=b,
+        principal=D("200000000"),
+        signed_on=today - datetime.timedelta(days=30),
+        term_months=36,
+        annual_rate=D("3"),
+        repayment_method="bullet",
+    )
+    DisbursementFactory(loan=loan, date=loan.signed_on, amount=D("150000000"))
+    RepaymentFactory(loan=loan, date=today, principal=D("10000000"), interest=D("0"))
+    other = LoanFactory(
+        project=c, principal=D("50000000"), signed_on=None, term_months=None, annual_rate=None
+    )
+    DisbursementFactory(loan=other, date=today, amount=D("20000000"))
+    MilestoneFactory(project=c, planned_date=datetime.date(2020, 1, 1))
+    Project.objects.filter(pk=a.pk).update(updated_at=timezone.now() - datetime.timedelta(days=120))
+    return {"loan": loan}
+
+
+def test_figures(small_library, city_user):
+    figures = dashboard_figures(user=city_user)
+    assert [(row["stage"], row["count"], row["investment"]) for row in figures["funnel"]] == [
+        ("谋划", 1, D("100000000")),
+        ("成熟", 0, D("0")),
+        ("实施", 2, D("500000000")),
+        ("完工", 0, D("0")),
+    ]
+    assert {row["label"]: (row["count"], row["investment"]) for row in figures["by_district"]} == {
+        "黄埔区": (2, D("400000000")),
+        "越秀区": (1, D("200000000")),
+    }
+    assert {row["label"]: row["count"] for row in figures["by_category"]} == {"美丽河湖": 2, "美丽园区": 1}
+    assert figures["funding"] == [
+        {"label": "地方政府专项债券", "planned": D("50000000"), "approved": D("40000000"), "received": D("0")}
+    ]
+    assert figures["loan_totals"] == {
+        "principal": D("250000000"),
+        "disbursed": D("170000000"),
+        "outstanding": D("160000000"),
+    }
+    # The bullet loan owes its 140,000,000 outstanding at maturity, three years on; the other has no terms.
+    maturity_year = small_library["loan"].maturity.year
+    assert figures["maturity"] == [(maturity_year, D("140000000.00"))]
+    assert figures["unscheduled"] == D("20000000")
+    assert figures["overdue_milestones"] == 1
+    assert figures["waiting_count"] == 1
+    assert figures["stale_count"] == 1
+
+
+def test_a_district_user_sees_its_district(small_library, huangpu_user):
+    figures = dashboard_figures(user=huangpu_user)
+    assert sum(row["count"] for row in figures["funnel"]) == 2
+    assert [row["label"] for row in figures["by_district"]] == ["黄埔区"]
+    assert figures["loan_totals"]["principal"] == D("200000000")
+    assert figures["overdue_milestones"] == 0 and figures["waiting_count"] == 0
+
+
+def test_seed_loans_on_the_dashboard(client, city_user):
+    call_command("seed")
+    client.force_login(city_user)
+    html = client.get(reverse("home")).content.decode()
+    assert '国家开发银行广东省分行</td><td class="text-end">7.37 亿元' in html
+    assert '黄埔区</td><td class="text-end">7.37 亿元' in html
+
+
+def test_dashboard_queries_do_not_grow(client, city_user, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(city_user)
+    # A loan with drawings and repayments from the start, so both runs do the same kinds of work.
+    RepaymentFactory(loan=DisbursementFactory(loan__project__review_status="accepted").loan)
+    counts = {}
+    for total in (10, 1000):
+        seed_demo(total - Project.objects.count(), rng_seed=total)
+        assert Project.objects.count() == total
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("home")).status_code == 200
+        counts[total] = len(captured)
+    assert counts[10] == counts[1000] <= 24, counts
