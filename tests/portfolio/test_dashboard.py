@@ -131,3 +131,11 @@ def test_dashboard_queries_do_not_grow(client, city_user, django_assert_max_num_
             assert client.get(reverse("home")).status_code == 200
         counts[total] = len(captured)
     assert counts[10] == counts[1000] <= 24, counts
+
+
+def test_dashboard_access_by_role(client, city_user, finance_user, huangpu_user, no_role_user):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    for user, status in ((city_user, 200), (finance_user, 200), (huangpu_user, 200), (no_role_user, 403)):
+        client.force_login(user)
+        assert client.get(reverse("home")).status_code == status
