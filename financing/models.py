@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -267,6 +268,12 @@ class Loan(models.Model):
             models.CheckConstraint(
                 condition=Q(payment_interval_months__in=PaymentInterval.values),
                 name="loan_payment_interval_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(signed_on__isnull=True)
+                | Q(signed_on__gte=datetime.date(1990, 1, 1), signed_on__lte=datetime.date(2100, 12, 31)),
+                name="loan_signed_on_plausible",
+                violation_error_message=_("签约日期应在 1990 年至 2100 年之间。"),
             ),
         ]
 

@@ -6,9 +6,10 @@ examples.
 
 Conventions (stated on the loan page too):
 - Periods run from the signing date in steps of the payment interval (按月/季/半年/年); the last period ends
-  at maturity (signing date + term), so it may be shorter.
-- Interest for a period is the balance at its start times the period rate (annual rate × interval / 12), plus,
-  for money drawn during the period, the period rate prorated by the days it was out.
+  at maturity (signing date + term), so it may be shorter, and is charged for its own months.
+- Interest for a period is the balance at its start times the period rate (annual rate × the period's months
+  / 12), plus, for money drawn during the period, the period rate prorated by the days it was out. Money drawn
+  on a due date counts from the next period.
 - Periods that end within the grace period pay interest only.
 - 等额本金 repays the balance due in equal parts over the remaining periods; 等额本息 pays the annuity on the
   balance due over the remaining periods (principal = annuity − balance × period rate); 到期一次还本 repays it
@@ -45,6 +46,10 @@ class Terms:
     grace_months: int = 0
     interval_months: int = 3
 
+    def __post_init__(self):
+        if not isinstance(self.annual_rate, Decimal):
+            raise TypeError("annual_rate must be a Decimal: money is never computed in floats")
+
     @property
     def maturity(self) -> datetime.date:
         return add_months(self.signed_on, self.term_months)
@@ -63,6 +68,7 @@ class Installment:
     grace: bool
     paid_principal: Decimal = ZERO
     paid_interest: Decimal = ZERO
+    overdue: bool = False
 
     @property
     def total(self) -> Decimal:
@@ -134,7 +140,7 @@ def build_schedule(terms: Terms, disbursements: list[tuple[datetime.date, Decima
     """The schedule of a loan with `terms`, for the money actually drawn (`disbursements`: date, amount)."""
     interval = terms.interval_months
     periods = -(-terms.term_months // interval)  # the last period may be shorter
-    rate = Decimal(terms.annual_rate) / 100 * interval / 12
+    yearly = terms.annual_rate / 100
     pending = sorted(disbursements)
     schedule = Schedule(terms=terms)
     balance = ZERO
@@ -142,6 +148,8 @@ def build_schedule(terms: Terms, disbursements: list[tuple[datetime.date, Decima
     repaying = [k for k in range(1, periods + 1) if min(k * interval, terms.term_months) > terms.grace_months]
     for number in range(1, periods + 1):
         due = terms.maturity if number == periods else add_months(terms.signed_on, number * interval)
+        months = min(number * interval, terms.term_months) - (number - 1) * interval
+        rate = yearly * months / 12
         opening = balance
         # Money drawn on or before the start counts from the start; within the period, for its days.
         while pending and pending[0][0] <= starts:
@@ -149,7 +157,7 @@ def build_schedule(terms: Terms, disbursements: list[tuple[datetime.date, Decima
         drawn = ZERO
         prorated = ZERO
         span = (due - starts).days or 1
-        while pending and (pending[0][0] <= due or number == periods):
+        while pending and (pending[0][0] < due or number == periods):
             day, amount = pending.pop(0)
             drawn += amount
             prorated += amount * rate * Decimal(max((due - day).days, 0)) / span
@@ -164,8 +172,10 @@ def build_schedule(terms: Terms, disbursements: list[tuple[datetime.date, Decima
         elif terms.method == "bullet":
             principal = ZERO
         elif terms.method == "equal_installment" and rate > 0:
-            factor = (1 + rate) ** remaining
-            principal = cents(owed * rate * factor / (factor - 1) - owed * rate)
+            # The annuity over the remaining periods at the regular period rate.
+            regular = yearly * interval / 12
+            factor = (1 + regular) ** remaining
+            principal = cents(owed * regular * factor / (factor - 1) - owed * regular)
         else:
             principal = cents(owed / remaining)
         balance = owed - principal

@@ -130,10 +130,26 @@ def loan_terms_check(*, loan: Loan) -> None:
         raise ValidationError(
             {"principal": _("贷款金额不能小于已提款金额 %(d)s 元。") % {"d": f"{disbursed:,.2f}"}}
         )
-    if loan.signed_on is not None:
-        first = Disbursement.objects.filter(loan=loan).order_by("date").values_list("date", flat=True).first()
-        if first is not None and first < loan.signed_on:
-            raise ValidationError({"signed_on": _("签约日期不能晚于第一笔提款日期 %(d)s。") % {"d": first}})
+    dates = Disbursement.objects.filter(loan=loan).order_by("date").values_list("date", flat=True)
+    if loan.signed_on is not None and dates:
+        if dates[0] < loan.signed_on:
+            raise ValidationError(
+                {"signed_on": _("签约日期不能晚于第一笔提款日期 %(d)s。") % {"d": dates[0]}}
+            )
+        last = dates.reverse()[0]
+        if loan.maturity and last > loan.maturity:
+            raise ValidationError(
+                {
+                    "term_months": _("到期日 %(m)s 不能早于最后一笔提款日期 %(d)s。")
+                    % {"m": loan.maturity, "d": last}
+                }
+            )
+    if loan.annual_rate is not None:
+        subsidy = loan.subsidies.order_by("-subsidy_rate").values_list("subsidy_rate", flat=True).first()
+        if subsidy is not None and subsidy > loan.annual_rate:
+            raise ValidationError(
+                {"annual_rate": _("年利率不能低于所关联贴息的贴息率 %(r)s%%。") % {"r": subsidy.normalize()}}
+            )
 
 
 def disbursement_check(*, loan: Loan, amount: Decimal, on: datetime.date, exclude_pk=None) -> None:

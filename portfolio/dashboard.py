@@ -98,9 +98,16 @@ def dashboard_figures(*, user, today: datetime.date | None = None) -> dict:
         key=lambda r: -r["planned"],
     )
 
-    loans = Loan.objects.visible_to(user).exclude(status=LoanStatus.TERMINATED)
-    disbursements = Disbursement.objects.visible_to(user).exclude(loan__status=LoanStatus.TERMINATED)
-    repayments = Repayment.objects.visible_to(user).exclude(loan__status=LoanStatus.TERMINATED)
+    # Loans of projects in the library, as for every other figure here; terminated loans count for nothing.
+    loans = Loan.objects.visible_to(user).filter(project__review_status=ReviewStatus.ACCEPTED)
+    loans = loans.exclude(status=LoanStatus.TERMINATED)
+    entries = {"loan__project__review_status": ReviewStatus.ACCEPTED}
+    disbursements = (
+        Disbursement.objects.visible_to(user).filter(**entries).exclude(loan__status=LoanStatus.TERMINATED)
+    )
+    repayments = (
+        Repayment.objects.visible_to(user).filter(**entries).exclude(loan__status=LoanStatus.TERMINATED)
+    )
 
     def loan_table(key_loan, key_entry):
         principal = _by(loans, key_loan, "principal")

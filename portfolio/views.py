@@ -22,7 +22,7 @@ def dashboard(request):
                 (row["label"], [in_yi(row["planned"]), in_yi(row["approved"]), in_yi(row["received"])])
                 for row in figures["funding"]
             ],
-            series=[_("计划"), _("批复"), _("到位")],
+            series=[_("计划（亿元）"), _("批复（亿元）"), _("到位（亿元）")],
             title=_("资金来源"),
         ),
         "lenders": bar_chart(
@@ -30,7 +30,7 @@ def dashboard(request):
                 (row["label"], [in_yi(row["principal"]), in_yi(row["disbursed"]), in_yi(row["outstanding"])])
                 for row in figures["by_lender"]
             ],
-            series=[_("贷款金额"), _("已提款"), _("未偿还本金")],
+            series=[_("贷款金额（亿元）"), _("已提款（亿元）"), _("未偿还本金（亿元）")],
             title=_("按贷款银行"),
         ),
         "maturity": bar_chart(

@@ -79,13 +79,13 @@ def test_partial_disbursements_with_grace():
 def test_a_drawing_after_repayments_began_is_spread_over_what_remains():
     drawn = [(JAN1, D("900000.00")), (datetime.date(2025, 7, 1), D("300000.00"))]
     schedule = build_schedule(terms("equal_principal"), drawn)
-    # Q1: 900,000/4 = 225,000. Q2: 675,000 + 300,000 drawn on its due date = 975,000, over 3 = 325,000.
-    # Q3: 650,000/2 = 325,000. Q4: the remaining 325,000.
-    assert [i.principal for i in schedule.installments] == [
-        D("225000.00"),
-        D("325000.00"),
-        D("325000.00"),
-        D("325000.00"),
+    # Q1: 900,000/4 = 225,000. Q2: 675,000/3 = 225,000. The 300,000 drawn on Q2's due date counts from Q3:
+    # Q3: (450,000 + 300,000)/2 = 375,000, interest 750,000 × 0.9 % = 6,750. Q4: the remaining 375,000.
+    assert rows(schedule) == [
+        ("2025-04-01", D("225000.00"), D("8100.00")),
+        ("2025-07-01", D("225000.00"), D("6075.00")),
+        ("2025-10-01", D("375000.00"), D("6750.00")),
+        ("2026-01-01", D("375000.00"), D("3375.00")),
     ]
     assert schedule.principal_total == D("1200000.00")
 
@@ -140,8 +140,29 @@ def test_subsidy_per_year():
 
 def test_principal_by_year_from_a_date():
     schedule = build_schedule(terms("equal_principal", term_months=24), [(JAN1, D("800000.00"))])
-    assert (
-        schedule.principal_by_year() == {2025: D("400000.00"), 2026: D("400000.00"), 2027: D("0.00")} or True
-    )
-    profile = schedule.principal_by_year(since=datetime.date(2025, 6, 1))
-    assert sum(profile.values()) == D("700000.00")
+    # Eight quarters of 100,000: three due in 2025, four in 2026, one on 2027-01-01.
+    assert schedule.principal_by_year() == {2025: D("300000.00"), 2026: D("400000.00"), 2027: D("100000.00")}
+    assert schedule.principal_by_year(since=datetime.date(2025, 6, 1)) == {
+        2025: D("200000.00"),
+        2026: D("400000.00"),
+        2027: D("100000.00"),
+    }
+
+
+def test_a_short_last_period_is_charged_for_its_months():
+    schedule = build_schedule(terms("bullet", term_months=13), [(JAN1, D("1000000.00"))])
+    # Four quarters of 9,000, then one month at 0.3 %: 3,000.
+    assert rows(schedule)[-1] == ("2026-02-01", D("1000000.00"), D("3000.00"))
+    yearly = build_schedule(terms("bullet", term_months=6, interval_months=12), [(JAN1, D("1000000.00"))])
+    assert rows(yearly) == [("2025-07-01", D("1000000.00"), D("18000.00"))]
+
+
+def test_a_zero_rate_loan_repays_principal_only():
+    schedule = build_schedule(terms("equal_installment", annual_rate=D("0")), [(JAN1, D("1000.00"))])
+    assert [i.principal for i in schedule.installments] == [D("250.00")] * 4
+    assert schedule.interest_total == D("0.00")
+
+
+def test_rates_must_be_decimal():
+    with pytest.raises(TypeError):
+        terms("bullet", annual_rate=3.6)

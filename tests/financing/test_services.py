@@ -318,3 +318,42 @@ def test_no_disbursement_after_maturity(city_user):
     services.disbursement_record(
         loan=loan, amount=D("1"), on=datetime.date(2026, 1, 10), acting_user=city_user
     )
+
+
+@pytest.mark.django_db
+def test_a_signing_date_far_off_is_refused(city_user):
+    with pytest.raises(ValidationError) as error:
+        services.loan_create(
+            acting_user=city_user,
+            project=ProjectFactory(),
+            lender=BankFactory(),
+            borrower=OrganizationFactory(),
+            principal=D("100"),
+            signed_on=datetime.date(9999, 6, 1),
+            term_months=24,
+        )
+    assert "签约日期应在 1990 年至 2100 年之间。" in error.value.messages
+    assert not Loan.objects.exists()
+
+
+@pytest.mark.django_db
+def test_loan_edits_keep_drawings_within_the_term_and_subsidies_within_the_rate(city_user):
+    from financing.models import FundingLine
+
+    loan = LoanFactory(
+        principal=D("100.00"), signed_on=datetime.date(2025, 1, 10), term_months=36, annual_rate=D("3.0")
+    )
+    DisbursementFactory(loan=loan, date=datetime.date(2026, 6, 1), amount=D("10.00"))
+    FundingLine.objects.create(
+        project=loan.project, source_type="interest_subsidy", year=2025, loan=loan, subsidy_rate=D("1.5")
+    )
+    with pytest.raises(ValidationError) as error:
+        services.loan_update(acting_user=city_user, loan=loan, term_months=12)
+    assert error.value.message_dict == {
+        "term_months": ["到期日 2026-01-10 不能早于最后一笔提款日期 2026-06-01。"]
+    }
+    with pytest.raises(ValidationError) as error:
+        services.loan_update(acting_user=city_user, loan=loan, annual_rate=D("1.2"))
+    assert error.value.message_dict == {"annual_rate": ["年利率不能低于所关联贴息的贴息率 1.5%。"]}
+    loan.refresh_from_db()
+    assert (loan.term_months, loan.annual_rate) == (36, D("3.0000"))

@@ -236,3 +236,37 @@ def test_a_subsidy_may_not_exceed_the_loan_rate(city):
     response = city.post(reverse("financing:funding_line_create", args=[loan.project_id]), data)
     assert "贴息率不能高于贷款年利率 3%。" in response.content.decode()
     assert not FundingLine.objects.exists()
+
+
+def test_loan_page_leaves_out_rejected_subsidies_paid_installments_and_ends_of_terminated_loans(city):
+    today = timezone.localdate()
+    signed = today - datetime.timedelta(days=200)
+    loan = LoanFactory(
+        principal=D("800.00"),
+        signed_on=signed,
+        term_months=24,
+        annual_rate=D("3.6"),
+        repayment_method="equal_principal",
+    )
+    DisbursementFactory(loan=loan, date=signed, amount=D("800.00"))
+    # Everything up to and including the next installment is paid in advance.
+    Repayment.objects.create(loan=loan, date=today, principal=D("300.00"), interest=D("30.00"))
+    FundingLine.objects.create(
+        project=loan.project,
+        source_type="interest_subsidy",
+        year=2025,
+        loan=loan,
+        subsidy_rate=D("1"),
+        status="rejected",
+        programme="未获批的贴息",
+    )
+    html = html_of(city, reverse("financing:loan_detail", args=[loan.pk]))
+    assert "未获批的贴息" not in html
+    due_soon = html.split('id="due-soon"')[1].split("</table>")[0]
+    assert "没有即将到期的还款。" in due_soon
+    past_due = html.split('id="past-due"')[1].split("</table>")[0]
+    assert "没有逾期未还的期次。" in past_due
+    Repayment.objects.all().delete()
+    Loan.objects.filter(pk=loan.pk).update(status="terminated")
+    html = html_of(city, reverse("financing:loan_detail", args=[loan.pk]))
+    assert "没有逾期未还的期次。" in html.split('id="past-due"')[1].split("</table>")[0]

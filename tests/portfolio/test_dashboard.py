@@ -139,3 +139,14 @@ def test_dashboard_access_by_role(client, city_user, finance_user, huangpu_user,
     for user, status in ((city_user, 200), (finance_user, 200), (huangpu_user, 200), (no_role_user, 403)):
         client.force_login(user)
         assert client.get(reverse("home")).status_code == status
+
+
+def test_loans_of_projects_outside_the_library_are_left_out(small_library, city_user):
+    draft_loan = LoanFactory(project=ProjectFactory(review_status="draft"), principal=D("999"))
+    DisbursementFactory(loan=draft_loan, amount=D("500"))
+    figures = dashboard_figures(user=city_user)
+    assert figures["loan_totals"] == {
+        "principal": D("250000000"),
+        "disbursed": D("170000000"),
+        "outstanding": D("160000000"),
+    }
