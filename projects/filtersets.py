@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from financing.choices import SourceType
 
 from .choices import Category, ReviewStatus, Stage
-from .models import District, Project, Unit
+from .models import District, Milestone, Project, Unit
 
 SORTS = (
     ("code", "code"),
@@ -97,3 +97,33 @@ class ProjectFilterSet(django_filters.FilterSet):
 
         # A subquery rather than a join: a project with two lines of the type appears once.
         return queryset.filter(pk__in=FundingLine.objects.filter(source_type=value).values("project"))
+
+
+class UnitFilterSet(django_filters.FilterSet):
+    district = django_filters.ModelChoiceFilter(queryset=District.objects.all(), label=_("区"))
+
+    class Meta:
+        model = Unit
+        fields = []
+
+
+class MilestoneFilterSet(django_filters.FilterSet):
+    project = django_filters.NumberFilter(field_name="project_id", label=_("项目"))
+    district = django_filters.ModelChoiceFilter(
+        field_name="project__district", queryset=District.objects.all(), label=_("区")
+    )
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("逾期"))
+    planned_after = django_filters.DateFilter(
+        field_name="planned_date", lookup_expr="gte", label=_("计划日期不早于")
+    )
+    planned_before = django_filters.DateFilter(
+        field_name="planned_date", lookup_expr="lte", label=_("计划日期不晚于")
+    )
+
+    class Meta:
+        model = Milestone
+        fields = []
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = queryset.overdue()
+        return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))

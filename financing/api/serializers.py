@@ -1,0 +1,136 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from financing import services
+from financing.models import Disbursement, FundingLine, Loan, Organization, Repayment
+from portfolio.api_fields import ScopedRelatedField
+from projects.models import Project
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "uscc", "kind", "uscc_check_failed", "uscc_confirm_reason"]
+        read_only_fields = ["uscc_check_failed"]
+        validators = []
+        extra_kwargs = {"name": {"validators": []}, "uscc": {"validators": []}}
+
+    def create(self, validated_data):
+        return services.organization_create(acting_user=self.context["request"].user, **validated_data)
+
+
+class FundingLineSerializer(serializers.ModelSerializer):
+    project = ScopedRelatedField(queryset=Project.objects.all())
+    loan = ScopedRelatedField(queryset=Loan.objects.all(), required=False, allow_null=True)
+
+    class Meta:
+        model = FundingLine
+        fields = [
+            "id",
+            "project",
+            "source_type",
+            "programme",
+            "year",
+            "planned_amount",
+            "approved_amount",
+            "received_amount",
+            "status",
+            "document_no",
+            "note",
+            "loan",
+            "subsidy_rate",
+        ]
+        validators = []
+
+    def create(self, validated_data):
+        project = validated_data.pop("project")
+        return services.funding_line_record(
+            acting_user=self.context["request"].user, project=project, **validated_data
+        )
+
+    def update(self, instance, validated_data):
+        if validated_data.pop("project", instance.project) != instance.project:
+            raise serializers.ValidationError({"project": [_("资金来源不能移到其他项目。")]})
+        return services.funding_line_record(
+            acting_user=self.context["request"].user, funding_line=instance, **validated_data
+        )
+
+
+class LoanSerializer(serializers.ModelSerializer):
+    project = ScopedRelatedField(queryset=Project.objects.all())
+    disbursed_total = serializers.DecimalField(
+        max_digits=18, decimal_places=2, read_only=True, source="disbursed"
+    )
+    outstanding_principal = serializers.DecimalField(
+        max_digits=18, decimal_places=2, read_only=True, source="outstanding"
+    )
+
+    class Meta:
+        model = Loan
+        fields = [
+            "id",
+            "project",
+            "lender",
+            "borrower",
+            "contract_no",
+            "signed_on",
+            "principal",
+            "term_months",
+            "rate_type",
+            "annual_rate",
+            "lpr_spread_bp",
+            "grace_months",
+            "repayment_method",
+            "payment_interval_months",
+            "status",
+            "note",
+            "disbursed_total",
+            "outstanding_principal",
+        ]
+        validators = []
+
+    def create(self, validated_data):
+        project = validated_data.pop("project")
+        return services.loan_create(
+            acting_user=self.context["request"].user, project=project, **validated_data
+        )
+
+    def update(self, instance, validated_data):
+        if validated_data.pop("project", instance.project) != instance.project:
+            raise serializers.ValidationError({"project": [_("贷款不能移到其他项目。")]})
+        return services.loan_update(acting_user=self.context["request"].user, loan=instance, **validated_data)
+
+
+class DisbursementSerializer(serializers.ModelSerializer):
+    loan = ScopedRelatedField(queryset=Loan.objects.all())
+
+    class Meta:
+        model = Disbursement
+        fields = ["id", "loan", "date", "amount", "note"]
+
+    def create(self, validated_data):
+        return services.disbursement_record(
+            loan=validated_data["loan"],
+            amount=validated_data["amount"],
+            on=validated_data["date"],
+            note=validated_data.get("note", ""),
+            acting_user=self.context["request"].user,
+        )
+
+
+class RepaymentSerializer(serializers.ModelSerializer):
+    loan = ScopedRelatedField(queryset=Loan.objects.all())
+
+    class Meta:
+        model = Repayment
+        fields = ["id", "loan", "date", "principal", "interest", "note"]
+
+    def create(self, validated_data):
+        return services.repayment_record(
+            loan=validated_data["loan"],
+            on=validated_data["date"],
+            principal=validated_data.get("principal", 0),
+            interest=validated_data.get("interest", 0),
+            note=validated_data.get("note", ""),
+            acting_user=self.context["request"].user,
+        )

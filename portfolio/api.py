@@ -1,0 +1,113 @@
+"""What every API endpoint shares: roles, errors, pagination and their documentation.
+
+Errors are consistent: 400 with field errors (and `non_field_errors` for a broken rule), 401 without
+credentials, 403 for a role that may not act, 404 outside the user's scope, 409 when the record changed
+since the client read it (the `version` it sent) and 412 when an `If-Match` header no longer matches.
+"""
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import permissions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from . import access
+from .errors import StaleObjectError
+
+MEMBER_ROLES = (access.CITY_STAFF, access.DISTRICT_USER, access.FINANCE)
+
+
+class HasRole(permissions.BasePermission):
+    """Signed in, with a role; writes only for the roles a view names in `write_roles`."""
+
+    message = _("您的账户尚未分配角色，请联系市项目办。")
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        role = access.role_of(request.user)
+        if role not in MEMBER_ROLES:
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if role not in getattr(view, "write_roles", ()):
+            self.message = _("您的角色无权进行此操作。")
+            return False
+        return True
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def exception_handler(exc, context):
+    """A service's ValidationError becomes a 400 (409 when stale); everything else as DRF answers it."""
+    # Imported here: DRF's settings import this module, and rest_framework.views imports the settings.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, StaleObjectError):
+        return Response({"detail": exc.messages[0], "code": "stale"}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            data = {
+                ("non_field_errors" if field == NON_FIELD_ERRORS else field): messages
+                for field, messages in exc.message_dict.items()
+            }
+        else:
+            data = {"non_field_errors": exc.messages}
+        return Response(data, status=status.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)
+
+
+ERROR_RESPONSES = {
+    "400": "输入有误：各字段的错误，或 non_field_errors 中违反的规则",
+    "401": "未提供或无效的身份凭证",
+    "403": "角色无权进行此操作",
+    "404": "记录不存在，或不在您的权限范围内",
+    "409": "记录在您读取后已被修改",
+    "412": "If-Match 与当前版本不符",
+}
+
+
+def document_error_responses(result, generator, request, public):
+    """Document the error answers of every operation, so clients (and schema checks) know their shape."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = {
+        "type": "object",
+        "description": "An error: `detail` for a refusal, or field names (and non_field_errors) with lists.",
+        "additionalProperties": True,
+        "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+    }
+    for path in result.get("paths", {}).values():
+        for method, operation in path.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            codes = ["401", "403", "404"] if method == "get" else list(ERROR_RESPONSES)
+            if method == "get":
+                codes.append("400")  # an invalid filter value
+            for code in codes:
+                responses.setdefault(
+                    code,
+                    {
+                        "description": ERROR_RESPONSES[code],
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
+                )
+    return result
+
+
+class ServiceViewSetMixin:
+    """Writes go through the serializer to a service; the answer is read back through the scoped queryset,
+    so computed fields (funding gap, loan balances) are filled in."""
+
+    def perform_create(self, serializer):
+        serializer.save()
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    def perform_update(self, serializer):
+        serializer.save()
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
