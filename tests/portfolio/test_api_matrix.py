@@ -1,0 +1,232 @@
+"""Every API endpoint × method × role × own or another district's record: the expected status.
+
+黄埔 (440112) is the district user's own district, 越秀 (440104) another. Write bodies are valid, so a
+refusal is the permission's, and the database changes only when the answer is a success.
+"""
+
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+
+from portfolio.models import AuditEntry
+from tests.factories import (
+    BankFactory,
+    DisbursementFactory,
+    FundingLineFactory,
+    LoanFactory,
+    MilestoneFactory,
+    OrganizationFactory,
+    ProjectFactory,
+    UnitFactory,
+    UserFactory,
+    district,
+)
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "no_role", "lender", "city_staff", "finance", "district_user"]
+READ = {"city_staff": 200, "finance": 200, "district_user": 200}
+STAFF_CREATE = {"city_staff": 201, "finance": 403, "district_user": 403}
+EDITOR_CREATE = {"city_staff": 201, "finance": 403, "district_user": 201}
+STAFF_CHANGE = {"city_staff": 200, "finance": 403, "district_user": 403}
+EDITOR_CHANGE = {"city_staff": 200, "finance": 403, "district_user": 200}
+NOT_ALLOWED = {"city_staff": 405, "finance": 405, "district_user": 405}
+
+
+@pytest.fixture
+def world(db):
+    users = {
+        "no_role": UserFactory(username="a_nobody"),
+        "lender": UserFactory(username="a_bank", role="lender"),
+        "city_staff": UserFactory(username="a_city", role="city_staff"),
+        "reviewer": UserFactory(username="a_reviewer", role="city_staff"),
+        "finance": UserFactory(username="a_finance", role="finance"),
+        "district_user": UserFactory(username="a_huangpu", role="district_user", district_code="440112"),
+    }
+    bank, company = BankFactory(), OrganizationFactory()
+    sides = {}
+    for side, code in (("own", "440112"), ("other", "440104")):
+        project = ProjectFactory(district=district(code), total_investment=Decimal("1000"))
+        submitted = ProjectFactory(district=district(code), review_status="submitted")
+        accepted = ProjectFactory(district=district(code), review_status="accepted")
+        loan = LoanFactory(project=project, lender=bank, borrower=company, principal=Decimal("1000"))
+        disbursement = DisbursementFactory(loan=loan, amount=Decimal("100"))
+        sides[side] = {
+            "project": project,
+            "submitted": submitted,
+            "accepted": accepted,
+            "unit": UnitFactory(district=district(code)),
+            "milestone": MilestoneFactory(project=project),
+            "funding-line": FundingLineFactory(project=project),
+            "loan": loan,
+            "disbursement": disbursement,
+            "repayment": disbursement.loan.repayments.create(date="2025-06-01", principal=Decimal("1")),
+            "district": district(code),
+            "code": code,
+        }
+    return {"users": users, "sides": sides, "bank": bank, "company": company}
+
+
+def project_body(w, s):
+    return {
+        "name": "接口项目",
+        "district": s["code"],
+        "category": "park",
+        "total_investment": "100.00",
+        "start_year": 2025,
+        "end_year": 2026,
+    }
+
+
+def milestone_body(w, s):
+    return {"project": s["project"].pk, "name": "开工", "planned_date": "2025-06-30"}
+
+
+def funding_body(w, s):
+    return {"project": s["project"].pk, "source_type": "fiscal", "year": 2025, "planned_amount": "5.00"}
+
+
+def loan_body(w, s):
+    return {
+        "project": s["project"].pk,
+        "lender": w["bank"].pk,
+        "borrower": w["company"].pk,
+        "principal": "1000.00",
+    }
+
+
+# (endpoint, method, record the URL names or None for the collection, body, expected for the own side)
+CASES = [
+    ("districts", "get", None, None, READ),
+    ("districts", "get", "district", None, READ),
+    ("districts", "post", None, {}, NOT_ALLOWED),
+    ("units", "get", None, None, READ),
+    ("units", "get", "unit", None, READ),
+    ("units", "patch", "unit", {"name": "改"}, NOT_ALLOWED),
+    ("organizations", "get", None, None, READ),
+    ("organizations", "post", None, lambda w, s: {"name": "新机构", "kind": "enterprise"}, STAFF_CREATE),
+    ("projects", "get", None, None, READ),
+    ("projects", "post", None, project_body, EDITOR_CREATE),
+    ("projects", "get", "project", None, READ),
+    ("projects", "put", "project", project_body, EDITOR_CHANGE),
+    ("projects", "patch", "project", lambda w, s: {"name": "改名"}, EDITOR_CHANGE),
+    ("projects", "delete", "project", None, NOT_ALLOWED),
+    ("projects/{}/submit", "post", "project", lambda w, s: {}, EDITOR_CHANGE),
+    ("projects/{}/return", "post", "submitted", lambda w, s: {"comment": "请补充"}, STAFF_CHANGE),
+    ("projects/{}/accept", "post", "submitted", lambda w, s: {}, STAFF_CHANGE),
+    (
+        "projects/{}/transition",
+        "post",
+        "accepted",
+        lambda w, s: {"stage": "mature", "override": True, "reason": "先行"},
+        STAFF_CHANGE,
+    ),
+    ("milestones", "get", None, None, READ),
+    ("milestones", "post", None, milestone_body, EDITOR_CREATE),
+    ("milestones", "get", "milestone", None, READ),
+    ("milestones", "put", "milestone", milestone_body, EDITOR_CHANGE),
+    ("milestones", "patch", "milestone", lambda w, s: {"actual_date": "2025-07-01"}, EDITOR_CHANGE),
+    ("milestones", "delete", "milestone", None, NOT_ALLOWED),
+    ("funding-lines", "get", None, None, READ),
+    ("funding-lines", "post", None, funding_body, STAFF_CREATE),
+    ("funding-lines", "get", "funding-line", None, READ),
+    ("funding-lines", "put", "funding-line", funding_body, STAFF_CHANGE),
+    ("funding-lines", "patch", "funding-line", lambda w, s: {"status": "applied"}, STAFF_CHANGE),
+    ("funding-lines", "delete", "funding-line", None, NOT_ALLOWED),
+    ("loans", "get", None, None, READ),
+    ("loans", "post", None, loan_body, STAFF_CREATE),
+    ("loans", "get", "loan", None, READ),
+    ("loans", "put", "loan", loan_body, STAFF_CHANGE),
+    ("loans", "patch", "loan", lambda w, s: {"contract_no": "HT-1"}, STAFF_CHANGE),
+    ("loans", "delete", "loan", None, NOT_ALLOWED),
+    ("disbursements", "get", None, None, READ),
+    (
+        "disbursements",
+        "post",
+        None,
+        lambda w, s: {"loan": s["loan"].pk, "date": "2025-03-01", "amount": "10.00"},
+        STAFF_CREATE,
+    ),
+    ("disbursements", "get", "disbursement", None, READ),
+    ("disbursements", "patch", "disbursement", lambda w, s: {"amount": "1.00"}, NOT_ALLOWED),
+    ("repayments", "get", None, None, READ),
+    (
+        "repayments",
+        "post",
+        None,
+        lambda w, s: {"loan": s["loan"].pk, "date": "2025-06-02", "principal": "1.00", "interest": "0.10"},
+        STAFF_CREATE,
+    ),
+    ("repayments", "get", "repayment", None, READ),
+    ("repayments", "delete", "repayment", None, NOT_ALLOWED),
+]
+
+
+def url_of(endpoint, record, side):
+    if record is None:
+        return f"/api/v1/{endpoint}/"
+    obj = side[record]
+    key = obj.code if record == "district" else obj.pk
+    return f"/api/v1/{endpoint.format(key)}/" if "{}" in endpoint else f"/api/v1/{endpoint}/{key}/"
+
+
+def expected_status(role, side_name, record, own, endpoint, method):
+    if role == "anonymous":
+        return 401
+    if role in ("no_role", "lender"):
+        return 403
+    if own[role] == 405:
+        return 405  # a method the endpoint does not have: the same answer for any id, so nothing is told
+    if side_name == "other" and record is not None and endpoint != "districts" and role == "district_user":
+        return 404
+    if side_name == "other" and record is None and role == "district_user" and own.get(role) in (201,):
+        # Creating under another district's project or district: the reference is not there to name.
+        return 400
+    return own[role]
+
+
+def cases():
+    for case in CASES:
+        sides = ("own", "other") if case[2] is not None or case[1] == "post" else ("own",)
+        for side in sides:
+            yield pytest.param(*case, side, id=f"{case[1]} {case[0]} {case[2] or 'list'} {side}")
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("endpoint", "method", "record", "body", "own", "side_name"), list(cases()))
+def test_api_matrix(world, role, endpoint, method, record, body, own, side_name):
+    client = APIClient()
+    if role != "anonymous":
+        client.force_authenticate(world["users"][role])
+    side = world["sides"][side_name]
+    if endpoint in ("projects/{}/return", "projects/{}/accept"):
+        side["submitted"].review_records.create(
+            action="submit", from_status="draft", to_status="submitted", by=world["users"]["reviewer"]
+        )
+    data = body(world, side) if callable(body) else body
+    before = AuditEntry.objects.count()
+    response = getattr(client, method)(url_of(endpoint, record, side), data, format="json")
+    status = expected_status(role, side_name, record, own, endpoint, method)
+    assert response.status_code == status, response.content.decode()[:400]
+    changed = AuditEntry.objects.count() != before
+    assert changed == (method != "get" and status in (200, 201))
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["units", "projects", "milestones", "funding-lines", "loans", "disbursements", "repayments"]
+)
+def test_lists_never_show_another_district(world, endpoint):
+    client = APIClient()
+    client.force_authenticate(world["users"]["district_user"])
+    response = client.get(f"/api/v1/{endpoint}/", {"page_size": 200})
+    ids = {row["id"] for row in response.json()["results"]}
+    own = world["sides"]["own"]
+    other = world["sides"]["other"]
+    singular = {"funding-lines": "funding-line"}.get(endpoint, endpoint.rstrip("s"))
+    assert own[singular].pk in ids and other[singular].pk not in ids
+    client.force_authenticate(world["users"]["finance"])
+    everything = {
+        row["id"] for row in client.get(f"/api/v1/{endpoint}/", {"page_size": 200}).json()["results"]
+    }
+    assert other[singular].pk in everything
