@@ -112,7 +112,9 @@ class MilestoneFilterSet(django_filters.FilterSet):
     district = django_filters.ModelChoiceFilter(
         field_name="project__district", queryset=District.objects.all(), label=_("区")
     )
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("逾期"))
+    overdue = django_filters.ChoiceFilter(
+        choices=[("true", _("是")), ("false", _("否"))], method="filter_overdue", label=_("逾期")
+    )
     planned_after = django_filters.DateFilter(
         field_name="planned_date", lookup_expr="gte", label=_("计划日期不早于")
     )
@@ -126,4 +128,4 @@ class MilestoneFilterSet(django_filters.FilterSet):
 
     def filter_overdue(self, queryset, name, value):
         overdue = queryset.overdue()
-        return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))
+        return overdue if value == "true" else queryset.exclude(pk__in=overdue.values("pk"))
