@@ -3,6 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from portfolio.filters import IdFilter
 from projects.models import District
 
 from .choices import FundingStatus, LoanStatus, OrganizationKind, SourceType
@@ -19,13 +20,13 @@ class OrganizationFilterSet(django_filters.FilterSet):
 
 
 class FundingLineFilterSet(django_filters.FilterSet):
-    project = django_filters.NumberFilter(field_name="project_id", label=_("项目"))
+    project = IdFilter(field_name="project_id", label=_("项目"))
     district = django_filters.ModelChoiceFilter(
         field_name="project__district", queryset=District.objects.all(), label=_("区")
     )
     source_type = django_filters.ChoiceFilter(choices=SourceType.choices, label=_("资金来源"))
     status = django_filters.ChoiceFilter(choices=FundingStatus.choices, label=_("状态"))
-    year = django_filters.NumberFilter(label=_("年度"))
+    year = django_filters.NumberFilter(label=_("年度"), min_value=2000, max_value=2100)
 
     class Meta:
         model = FundingLine
@@ -33,11 +34,11 @@ class FundingLineFilterSet(django_filters.FilterSet):
 
 
 class LoanFilterSet(django_filters.FilterSet):
-    project = django_filters.NumberFilter(field_name="project_id", label=_("项目"))
+    project = IdFilter(field_name="project_id", label=_("项目"))
     district = django_filters.ModelChoiceFilter(
         field_name="project__district", queryset=District.objects.all(), label=_("区")
     )
-    lender = django_filters.NumberFilter(field_name="lender_id", label=_("贷款银行"))
+    lender = IdFilter(field_name="lender_id", label=_("贷款银行"))
     status = django_filters.ChoiceFilter(choices=LoanStatus.choices, label=_("状态"))
 
     class Meta:
@@ -48,8 +49,8 @@ class LoanFilterSet(django_filters.FilterSet):
 class LoanEntryFilterSet(django_filters.FilterSet):
     """Disbursements and repayments: by loan, project or district, and by date."""
 
-    loan = django_filters.NumberFilter(field_name="loan_id", label=_("贷款"))
-    project = django_filters.NumberFilter(field_name="loan__project_id", label=_("项目"))
+    loan = IdFilter(field_name="loan_id", label=_("贷款"))
+    project = IdFilter(field_name="loan__project_id", label=_("项目"))
     district = django_filters.ModelChoiceFilter(
         field_name="loan__project__district", queryset=District.objects.all(), label=_("区")
     )

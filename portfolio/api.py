@@ -78,6 +78,7 @@ ERROR_RESPONSES = {
     "404": "记录不存在，或不在您的权限范围内",
     "409": "记录在您读取后已被修改",
     "412": "If-Match 与当前版本不符",
+    "415": "请求体的格式不受支持或无法解析",
 }
 
 
@@ -88,7 +89,8 @@ def document_error_responses(result, generator, request, public):
         "type": "object",
         "description": "An error: `detail` for a refusal, or field names (and non_field_errors) with lists.",
         "additionalProperties": True,
-        "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+        # Only `detail` is fixed; other keys are field names (with lists of messages) or `code` for a 409.
+        "properties": {"detail": {"type": "string"}},
     }
     for path in result.get("paths", {}).values():
         for method, operation in path.items():

@@ -1,5 +1,7 @@
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 from . import access
 from .charts import bar_chart
@@ -40,3 +42,20 @@ def dashboard(request):
         ),
     }
     return render(request, "dashboard.html", {"figures": figures, "charts": charts})
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception):
+    """404 for a path no route matches: JSON under /api/, the Chinese page elsewhere."""
+    if _is_api(request):
+        return JsonResponse({"detail": _("未找到。")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"detail": _("服务器内部错误，请求未完成，所做修改未被保存。")}, status=500)
+    return defaults.server_error(request)

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from financing.choices import SourceType
+from portfolio.filters import AmountFilter, IdFilter
 
 from .choices import Category, ReviewStatus, Stage
 from .models import District, Milestone, Project, Unit
@@ -42,11 +43,11 @@ class ProjectFilterSet(django_filters.FilterSet):
     source_type = django_filters.ChoiceFilter(
         choices=SourceType.choices, method="with_source", label=_("资金来源")
     )
-    min_investment = django_filters.NumberFilter(
-        field_name="total_investment", lookup_expr="gte", label=_("总投资不低于（元）"), min_value=0
+    min_investment = AmountFilter(
+        field_name="total_investment", lookup_expr="gte", label=_("总投资不低于（元）")
     )
-    max_investment = django_filters.NumberFilter(
-        field_name="total_investment", lookup_expr="lte", label=_("总投资不高于（元）"), min_value=0
+    max_investment = AmountFilter(
+        field_name="total_investment", lookup_expr="lte", label=_("总投资不高于（元）")
     )
     sort = Ordering(
         fields=SORTS,
@@ -108,7 +109,7 @@ class UnitFilterSet(django_filters.FilterSet):
 
 
 class MilestoneFilterSet(django_filters.FilterSet):
-    project = django_filters.NumberFilter(field_name="project_id", label=_("项目"))
+    project = IdFilter(field_name="project_id", label=_("项目"))
     district = django_filters.ModelChoiceFilter(
         field_name="project__district", queryset=District.objects.all(), label=_("区")
     )

@@ -31,3 +31,11 @@ def yuexiu_user(db):
 @pytest.fixture
 def no_role_user(db):
     return UserFactory(username="nobody")
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.portfolio.test_api_schema import GENERATED
+
+    if GENERATED:
+        counts = ", ".join(f"{role} {n}" for role, n in sorted(GENERATED.items()))
+        terminalreporter.write_line(f"schemathesis: {sum(GENERATED.values())} generated cases ({counts})")
