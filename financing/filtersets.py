@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.filters import IdFilter
+from portfolio.filters import IdFilter, IntegerFilter
 from projects.models import District
 
 from .choices import FundingStatus, LoanStatus, OrganizationKind, SourceType
@@ -26,7 +26,7 @@ class FundingLineFilterSet(django_filters.FilterSet):
     )
     source_type = django_filters.ChoiceFilter(choices=SourceType.choices, label=_("资金来源"))
     status = django_filters.ChoiceFilter(choices=FundingStatus.choices, label=_("状态"))
-    year = django_filters.NumberFilter(label=_("年度"), min_value=2000, max_value=2100)
+    year = IntegerFilter(label=_("年度"), min_value=2000, max_value=2100)
 
     class Meta:
         model = FundingLine

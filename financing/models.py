@@ -76,6 +76,8 @@ class Organization(models.Model):
 
     def clean(self):
         super().clean()
+        if self.uscc and Organization.objects.exclude(pk=self.pk).filter(uscc=self.uscc).exists():
+            raise ValidationError({"uscc": _("该统一社会信用代码已登记为其他机构。")})
         self.uscc_check_failed = bool(self.uscc) and _shape_ok(self.uscc) and not uscc_check_passes(self.uscc)
         if self.uscc_check_failed and not self.uscc_confirm_reason.strip():
             raise ValidationError(

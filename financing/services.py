@@ -83,6 +83,8 @@ def funding_line_record(
         funding_line = FundingLine(project=project)
     for name, value in fields.items():
         setattr(funding_line, name, value)
+    if before is not None and snapshot(funding_line) == before:
+        return funding_line  # nothing changes: no audit entry
     funding_line.full_clean()
     funding_line.save()
     action = "funding_line_update" if before is not None else "funding_line_create"
@@ -110,6 +112,8 @@ def loan_update(*, acting_user, loan: Loan, **fields) -> Loan:
     before = snapshot(loan)
     for name, value in fields.items():
         setattr(loan, name, value)
+    if snapshot(loan) == before:
+        return loan  # nothing changes: no audit entry
     loan.full_clean()
     loan_terms_check(loan=loan)
     loan.save(update_fields=list(fields))

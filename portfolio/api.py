@@ -5,10 +5,15 @@ credentials, 403 for a role that may not act, 404 outside the user's scope, 409 
 since the client read it (the `version` it sent) and 412 when an `If-Match` header no longer matches.
 """
 
+import hashlib
+import json
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -30,7 +35,10 @@ class HasRole(permissions.BasePermission):
     def has_permission(self, request, view):
         if not (request.user and request.user.is_authenticated):
             return False
-        if access.role_of(request.user) not in MEMBER_ROLES:
+        role = access.role_of(request.user)
+        if role == access.LENDER:
+            self.message = _("贷款银行账户的查询范围尚未开通，请联系市项目办。")
+        if role not in MEMBER_ROLES:
             return False
         if request.method in permissions.SAFE_METHODS or getattr(view, "action", None) is None:
             return True  # a read, or a method the view does not have (405)
@@ -51,12 +59,25 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def paginate_queryset(self, queryset, request, view=None):
+        page = request.query_params.get(self.page_query_param)
+        if (
+            page is not None
+            and not (page.isdigit() and int(page) >= 1)
+            and page not in self.last_page_strings
+        ):
+            raise ValidationError({"page": [_("页码应为正整数。")]})
+        return super().paginate_queryset(queryset, request, view)
+
 
 def exception_handler(exc, context):
     """A service's ValidationError becomes a 400 (409 when stale); everything else as DRF answers it."""
     # Imported here: DRF's settings import this module, and rest_framework.views imports the settings.
     from rest_framework.views import exception_handler as drf_exception_handler
 
+    if isinstance(exc, Http404):
+        # The same words whether the record does not exist or lies outside the user's scope.
+        return Response({"detail": _("未找到。")}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, StaleObjectError):
         return Response({"detail": exc.messages[0], "code": "stale"}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
@@ -92,14 +113,16 @@ def document_error_responses(result, generator, request, public):
         # Only `detail` is fixed; other keys are field names (with lists of messages) or `code` for a 409.
         "properties": {"detail": {"type": "string"}},
     }
-    for path in result.get("paths", {}).values():
+    for path_name, path in result.get("paths", {}).items():
         for method, operation in path.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             responses = operation.setdefault("responses", {})
-            codes = ["401", "403", "404"] if method == "get" else list(ERROR_RESPONSES)
-            if method == "get":
-                codes.append("400")  # an invalid filter value
+            codes = ["400", "401", "403", "404"] + (["415"] if method != "get" else [])
+            if method in ("put", "patch"):
+                codes.append("412")  # If-Match no longer matches
+            if method != "get" and path_name.startswith("/api/v1/projects/"):
+                codes.append("409")  # the version sent is no longer the project's
             for code in codes:
                 responses.setdefault(
                     code,
@@ -111,14 +134,12 @@ def document_error_responses(result, generator, request, public):
     return result
 
 
-class ServiceViewSetMixin:
-    """Writes go through the serializer to a service; the answer is read back through the scoped queryset,
-    so computed fields (funding gap, loan balances) are filled in."""
+def etag_of(data) -> str:
+    """A strong ETag for a record's representation: it changes whenever any field does."""
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return f'"{digest[:32]}"'
 
-    def perform_create(self, serializer):
-        serializer.save()
-        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
-    def perform_update(self, serializer):
-        serializer.save()
-        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+def if_match_allows(header: str, current: str) -> bool:
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in tags or current in tags

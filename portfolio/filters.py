@@ -5,10 +5,14 @@ from django import forms
 MAX_ID = 2**63 - 1
 
 
-class IdFilter(django_filters.NumberFilter):
-    """A record's id: a whole number in a database integer's range, or a 400."""
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number, or a 400 (a plain NumberFilter would take 2025.7 for 2025)."""
 
     field_class = forms.IntegerField
+
+
+class IdFilter(IntegerFilter):
+    """A record's id: a whole number in a database integer's range."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)

@@ -57,5 +57,5 @@ def page_not_found(request, exception):
 
 def server_error(request):
     if _is_api(request):
-        return JsonResponse({"detail": _("服务器内部错误，请求未完成，所做修改未被保存。")}, status=500)
+        return JsonResponse({"detail": _("服务器内部错误，请求未能完成。请核对数据后再试。")}, status=500)
     return defaults.server_error(request)

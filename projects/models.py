@@ -159,6 +159,11 @@ class Project(models.Model):
         super().clean()
         if self.national_code == "":
             self.national_code = None
+        taken = Project.objects.exclude(pk=self.pk).filter(national_code=self.national_code)
+        if self.national_code and taken.exists():
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"national_code": _("该全国投资项目代码已被其他项目使用。")})
         if self.unit_id and self.district_id and self.unit.district_id != self.district_id:
             from django.core.exceptions import ValidationError
 

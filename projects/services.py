@@ -142,6 +142,8 @@ def project_update(
     before = snapshot(project)
     for name, value in fields.items():
         setattr(project, name, value)
+    if snapshot(project) == before:
+        return project  # nothing changes: no new version, no audit entry
     project.full_clean()
     project.version += 1
     project.updated_at = timezone.now()
@@ -261,6 +263,7 @@ def project_transition(
     reason: str = "",
     override: bool = False,
     on: datetime.date | None = None,
+    expected_version: int | None = None,
 ) -> StageChange:
     """Move an accepted project one stage forward when its conditions hold, or back with a reason.
 
@@ -269,6 +272,7 @@ def project_transition(
     """
     access.require_role(acting_user, access.CITY_STAFF)
     project = Project.objects.select_for_update().get(pk=project.pk)
+    _check_version(project, expected_version)
     reason = (reason or "").strip()
     if stage not in Stage.values:
         raise ValidationError({"stage": _("未知的阶段：%(stage)s") % {"stage": stage}})
@@ -336,6 +340,8 @@ def milestone_record(
         milestone = Milestone(project=project)
     for name, value in fields.items():
         setattr(milestone, name, value)
+    if before is not None and snapshot(milestone) == before:
+        return milestone  # nothing changes: no audit entry
     milestone.full_clean()
     milestone.save()
     Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())

@@ -1,9 +1,8 @@
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from financing import services
 from financing.models import Disbursement, FundingLine, Loan, Organization, Repayment
-from portfolio.api_fields import ScopedRelatedField
+from portfolio.api_fields import FixedParentSerializer, ScopedRelatedField
 from projects.models import Project
 
 
@@ -19,7 +18,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
         return services.organization_create(acting_user=self.context["request"].user, **validated_data)
 
 
-class FundingLineSerializer(serializers.ModelSerializer):
+class FundingLineSerializer(FixedParentSerializer):
     project = ScopedRelatedField(queryset=Project.objects.all())
     loan = ScopedRelatedField(queryset=Loan.objects.all(), required=False, allow_null=True)
 
@@ -49,14 +48,12 @@ class FundingLineSerializer(serializers.ModelSerializer):
         )
 
     def update(self, instance, validated_data):
-        if validated_data.pop("project", instance.project) != instance.project:
-            raise serializers.ValidationError({"project": [_("资金来源不能移到其他项目。")]})
         return services.funding_line_record(
             acting_user=self.context["request"].user, funding_line=instance, **validated_data
         )
 
 
-class LoanSerializer(serializers.ModelSerializer):
+class LoanSerializer(FixedParentSerializer):
     project = ScopedRelatedField(queryset=Project.objects.all())
     disbursed_total = serializers.DecimalField(
         max_digits=18, decimal_places=2, read_only=True, source="disbursed"
@@ -96,8 +93,6 @@ class LoanSerializer(serializers.ModelSerializer):
         )
 
     def update(self, instance, validated_data):
-        if validated_data.pop("project", instance.project) != instance.project:
-            raise serializers.ValidationError({"project": [_("贷款不能移到其他项目。")]})
         return services.loan_update(acting_user=self.context["request"].user, loan=instance, **validated_data)
 
 

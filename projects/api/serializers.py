@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from financing.models import Organization
-from portfolio.api_fields import ScopedRelatedField
+from portfolio.api_fields import FixedParentSerializer, ScopedRelatedField
 from projects import services
 from projects.choices import Stage
 from projects.models import District, Milestone, Project, Unit
@@ -97,25 +97,28 @@ class ProjectSerializer(serializers.ModelSerializer):
         )
 
 
-class ReviewStepSerializer(serializers.Serializer):
+class SubmitSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         required=False, min_value=1, help_text=_("读取到的版本；不符则返回 409")
     )
+
+
+class AcceptSerializer(SubmitSerializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ReturnSerializer(ReviewStepSerializer):
+class ReturnSerializer(SubmitSerializer):
     comment = serializers.CharField(help_text=_("退回意见，必填"))
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(SubmitSerializer):
     stage = serializers.ChoiceField(choices=Stage.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     override = serializers.BooleanField(required=False, default=False)
     on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class MilestoneSerializer(serializers.ModelSerializer):
+class MilestoneSerializer(FixedParentSerializer):
     project = ScopedRelatedField(queryset=Project.objects.all())
     is_overdue = serializers.BooleanField(read_only=True)
 
@@ -130,8 +133,6 @@ class MilestoneSerializer(serializers.ModelSerializer):
         )
 
     def update(self, instance, validated_data):
-        if validated_data.pop("project", instance.project) != instance.project:
-            raise serializers.ValidationError({"project": [_("节点不能移到其他项目。")]})
         return services.milestone_record(
             acting_user=self.context["request"].user, milestone=instance, **validated_data
         )

@@ -211,15 +211,91 @@ def test_versions_etag_409_and_412(city):
     project = ProjectFactory(name="原名")
     url = f"/api/v1/projects/{project.pk}/"
     read = city.get(url)
-    assert read["ETag"] == '"1"' and read.json()["version"] == 1
-    changed = city.patch(url, {"name": "第一次", "version": 1}, format="json", HTTP_IF_MATCH='"1"')
-    assert changed.status_code == 200 and changed["ETag"] == '"2"'
+    first_etag = read["ETag"]
+    assert read.json()["version"] == 1 and first_etag.startswith('"')
+    changed = city.patch(url, {"name": "第一次", "version": 1}, format="json", HTTP_IF_MATCH=first_etag)
+    assert changed.status_code == 200 and changed["ETag"] != first_etag
     stale_body = city.patch(url, {"name": "旧版本", "version": 1}, format="json")
     assert stale_body.status_code == 409 and stale_body.json()["code"] == "stale"
-    stale_header = city.patch(url, {"name": "旧版本"}, format="json", HTTP_IF_MATCH='"1"')
+    stale_header = city.patch(url, {"name": "旧版本"}, format="json", HTTP_IF_MATCH=first_etag)
     assert stale_header.status_code == 412
     project.refresh_from_db()
     assert project.name == "第一次" and project.version == 2
+    assert city.patch(url, {"name": "星号"}, format="json", HTTP_IF_MATCH="*").status_code == 200
+    weak = "W/" + city.get(url)["ETag"]
+    assert city.patch(url, {"name": "弱"}, format="json", HTTP_IF_MATCH=f'"nope", {weak}').status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "factory", "change"),
+    [
+        ("loans", LoanFactory, {"contract_no": "HT-2"}),
+        ("funding-lines", FundingLineFactory, {"status": "applied"}),
+        ("milestones", MilestoneFactory, {"name": "改"}),
+    ],
+)
+def test_if_match_protects_every_editable_record(city, endpoint, factory, change):
+    record = factory()
+    url = f"/api/v1/{endpoint}/{record.pk}/"
+    etag = city.get(url)["ETag"]
+    assert city.patch(url, change, format="json", HTTP_IF_MATCH=etag).status_code == 200
+    assert city.patch(url, {"note": "晚到的修改"}, format="json", HTTP_IF_MATCH=etag).status_code == 412
+
+
+def test_an_empty_change_writes_nothing(city):
+    from portfolio.models import AuditEntry
+
+    project, loan = ProjectFactory(), LoanFactory()
+    assert city.patch(f"/api/v1/projects/{project.pk}/", {}, format="json").status_code == 200
+    assert (
+        city.patch(f"/api/v1/loans/{loan.pk}/", {"principal": str(loan.principal)}, format="json").status_code
+        == 200
+    )
+    project.refresh_from_db()
+    assert project.version == 1 and not AuditEntry.objects.exists()
+
+
+def test_a_stale_stage_move_is_409(city_reviewer):
+    project = ProjectFactory(review_status="accepted")
+    response = client_for(city_reviewer).post(
+        f"/api/v1/projects/{project.pk}/transition/",
+        {"stage": "mature", "override": True, "reason": "先行", "version": 9},
+        format="json",
+    )
+    assert response.status_code == 409 and not StageChange.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "params", "field"),
+    [
+        ("funding-lines", {"year": "2025.7"}, "year"),
+        ("projects", {"page": "abc"}, "page"),
+        ("loans", {"page": "0"}, "page"),
+    ],
+)
+def test_more_invalid_parameters_answer_400(city, endpoint, params, field):
+    response = city.get(f"/api/v1/{endpoint}/", params)
+    assert response.status_code == 400 and field in response.json()
+
+
+def test_not_found_reads_the_same_in_or_out_of_scope(yuexiu_user):
+    hidden = ProjectFactory(district=district("440112"))
+    client = client_for(yuexiu_user)
+    outside = client.get(f"/api/v1/projects/{hidden.pk}/")
+    missing = client.get("/api/v1/projects/999999/")
+    unrouted = client.get("/api/v1/projects/1.5/")
+    assert outside.status_code == missing.status_code == unrouted.status_code == 404
+    assert outside.json() == missing.json() == unrouted.json() == {"detail": "未找到。"}
+
+
+def test_a_taken_national_code_is_a_field_error(city):
+    ProjectFactory(national_code="2020-440112-77-01-123456")
+    other = ProjectFactory()
+    response = city.patch(
+        f"/api/v1/projects/{other.pk}/", {"national_code": "2020-440112-77-01-123456"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"national_code": ["该全国投资项目代码已被其他项目使用。"]}
 
 
 def test_the_workflow_through_the_api(city_user, city_reviewer, huangpu_user):

@@ -63,6 +63,7 @@ def world(db):
             "disbursement": disbursement,
             "repayment": disbursement.loan.repayments.create(date="2025-06-01", principal=Decimal("1")),
             "district": district(code),
+            "organization": company,
             "code": code,
         }
     return {"users": users, "sides": sides, "bank": bank, "company": company}
@@ -80,7 +81,7 @@ def project_body(w, s):
 
 
 def milestone_body(w, s):
-    return {"project": s["project"].pk, "name": "开工", "planned_date": "2025-06-30"}
+    return {"project": s["project"].pk, "name": "接口节点", "planned_date": "2025-07-31"}
 
 
 def funding_body(w, s):
@@ -92,7 +93,7 @@ def loan_body(w, s):
         "project": s["project"].pk,
         "lender": w["bank"].pk,
         "borrower": w["company"].pk,
-        "principal": "1000.00",
+        "principal": "1500.00",
     }
 
 
@@ -150,6 +151,8 @@ CASES = [
     ),
     ("disbursements", "get", "disbursement", None, READ),
     ("disbursements", "patch", "disbursement", lambda w, s: {"amount": "1.00"}, NOT_ALLOWED),
+    ("disbursements", "put", "disbursement", lambda w, s: {"amount": "1.00"}, NOT_ALLOWED),
+    ("organizations", "put", "organization", lambda w, s: {"name": "改"}, NOT_ALLOWED),
     ("repayments", "get", None, None, READ),
     (
         "repayments",
