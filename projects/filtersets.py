@@ -35,6 +35,7 @@ class Ordering(django_filters.OrderingFilter):
 
 class ProjectFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("关键词"))
+    code = django_filters.CharFilter(field_name="code", label=_("项目编号"), widget=forms.HiddenInput)
     district = django_filters.ModelChoiceFilter(queryset=District.objects.all(), label=_("区"))
     unit = django_filters.ModelChoiceFilter(queryset=Unit.objects.none(), label=_("美丽单元"))
     stage = django_filters.ChoiceFilter(choices=Stage.choices, label=_("阶段"))
