@@ -31,6 +31,7 @@ STAFF_ONLY = {"city_staff": 200, "finance": 403, "district_user": 403}
 MATRIX = {
     "project_list": (None, OK_FOR_ALL),
     "project_create": (None, {"city_staff": 200, "finance": 403, "district_user": 200}),
+    "project_import": (None, {"city_staff": 200, "finance": 403, "district_user": 200}),
     "review_queue": (None, {"city_staff": 200, "finance": 403, "district_user": 403}),
     "my_district": (None, {"city_staff": 403, "finance": 403, "district_user": 200}),
     "project_detail": ("project", OK_FOR_ALL),

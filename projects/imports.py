@@ -1,0 +1,335 @@
+"""Batch submission from Excel: the template, and the import of one sheet of projects.
+
+Every row goes through project_create, inside one transaction: while any row is wrong nothing is saved, and
+every error is reported with its row and column. A dry run (the preview) does the same and rolls back.
+"""
+
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from financing.models import Organization
+
+from . import services
+from .choices import Category
+from .models import District, Project, Unit
+
+SHEET = "项目"
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 5000
+WAN = Decimal(10_000)
+# (header, field, required)
+COLUMNS = [
+    ("项目名称", "name", True),
+    ("区", "district", True),
+    ("美丽单元", "unit", False),
+    ("类别", "category", True),
+    ("全国投资项目代码", "national_code", False),
+    ("实施主体", "implementing_org", False),
+    ("建设内容", "content", False),
+    ("总投资（万元）", "total_investment", True),
+    ("计划开工年份", "start_year", True),
+    ("计划完工年份", "end_year", True),
+    ("联系人", "contact_name", False),
+    ("联系电话", "contact_phone", False),
+    ("备注", "remarks", False),
+]
+HEADERS = [header for header, _field, _required in COLUMNS]
+HEADER_OF = {name: header for header, name, _required in COLUMNS}
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read: its message says why, for the person who uploaded it."""
+
+
+@dataclass
+class ImportResult:
+    rows: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    created: list[Project] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def template_workbook(user) -> Workbook:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEET
+    sheet.append(HEADERS)
+    for index, (header, _name, required) in enumerate(COLUMNS, start=1):
+        cell = sheet.cell(row=1, column=index)
+        cell.value = f"{header}" if not required else header
+        sheet.column_dimensions[cell.column_letter].width = 18 if index != 1 else 36
+    sheet.freeze_panes = "A2"
+    options = workbook.create_sheet("选项")
+    districts = list(District.objects.order_by("code").values_list("name", flat=True))
+    units = list(Unit.objects.visible_to(user).order_by("district", "name").values_list("name", flat=True))
+    categories = [str(label) for label in Category.labels]
+    for column, values in enumerate((districts, units, categories), start=1):
+        for row, value in enumerate(values, start=1):
+            options.cell(row=row, column=column, value=value)
+    options.sheet_state = "hidden"
+    for column_letter, source, count in (
+        ("B", "A", len(districts)),
+        ("C", "B", len(units)),
+        ("D", "C", len(categories)),
+    ):
+        if not count:
+            continue
+        validation = DataValidation(
+            type="list", formula1=f"=选项!${source}$1:${source}${count}", allow_blank=True
+        )
+        validation.error = _("请从下拉列表中选择。")
+        validation.errorTitle = _("无效的值")
+        sheet.add_data_validation(validation)
+        validation.add(f"{column_letter}2:{column_letter}{MAX_ROWS + 1}")
+    notes = workbook.create_sheet("说明", 0)
+    for line in (
+        _("美丽广州建设重大项目库 · 项目批量申报模板"),
+        "",
+        _("1. 在“项目”工作表中逐行填写，第一行是表头，请勿修改。"),
+        _("2. 必填：项目名称、区、类别、总投资（万元）、计划开工年份、计划完工年份。"),
+        _("3. 区、美丽单元、类别请从下拉列表中选择；区也可填区划代码（如 440112）。"),
+        _("4. 总投资以万元为单位，填数字；年份填四位数字。单元格中不要使用公式。"),
+        _("5. 区用户只能申报本区项目。全国投资项目代码如有，格式为 YYYY-4401XX-NN-NN-NNNNNN。"),
+        _(
+            "6. 上传后先预览：任何一行有误则全部不保存，并逐行逐列列出错误；"
+            "全部正确后确认，项目将作为草稿保存。"
+        ),
+        _("7. 同名项目（同一区内）或相同的全国投资项目代码不能重复申报，重复上传同一文件不会产生重复项目。"),
+    ):
+        notes.append([line])
+    notes.column_dimensions["A"].width = 100
+    workbook.active = 1
+    return workbook
+
+
+def read_rows(upload) -> list[tuple[int, list]]:
+    """(row number, values) of the data rows, or an ImportFileError that says what is wrong with the file."""
+    size = getattr(upload, "size", None)
+    if size is not None and size > MAX_BYTES:
+        raise ImportFileError(_("文件超过 10 MB，请拆分后分批上传。"))
+    if not size:
+        raise ImportFileError(_("文件是空的。"))
+    try:
+        workbook = load_workbook(upload, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, InvalidFileException) as error:
+        raise ImportFileError(
+            _(
+                "无法读取文件：它不是 Excel 工作簿（.xlsx），或文件已损坏。"
+                "旧版 .xls 文件请在 Excel 中另存为 .xlsx。"
+            )
+        ) from error
+    except KeyError as error:
+        raise ImportFileError(_("文件是压缩包，但不是 Excel 工作簿（.xlsx）。")) from error
+    except ValueError as error:  # defusedxml refuses entity expansion ("XML bombs") and other unsafe XML
+        raise ImportFileError(_("文件内容不安全或格式无效，已拒绝。")) from error
+    except Exception as error:
+        raise ImportFileError(_("无法读取文件：%(error)s") % {"error": type(error).__name__}) from error
+    try:
+        if SHEET not in workbook.sheetnames:
+            raise ImportFileError(
+                _("工作簿中没有名为“%(sheet)s”的工作表，请使用下载的模板。") % {"sheet": SHEET}
+            )
+        rows = workbook[SHEET].iter_rows()
+        try:
+            header = [_plain(cell.value) for cell in next(rows)]
+        except StopIteration as error:
+            raise ImportFileError(_("“项目”工作表是空的。")) from error
+        missing = [h for h in HEADERS if h not in header]
+        if missing:
+            raise ImportFileError(
+                _("表头缺少：%(missing)s。请使用下载的模板。") % {"missing": "、".join(missing)}
+            )
+        positions = {h: header.index(h) for h in HEADERS}
+        data = []
+        for number, row in enumerate(rows, start=2):
+            cells = list(row)
+            values = {}
+            for h, position in positions.items():
+                # Read-only mode may drop trailing empty cells: a short row means empty values.
+                cell = cells[position] if position < len(cells) else None
+                if cell is not None and getattr(cell, "data_type", None) == "f":
+                    values[h] = _FORMULA
+                else:
+                    values[h] = _plain(cell.value if cell is not None else None)
+            if any(value not in (None, "") for value in values.values()):
+                data.append((number, values))
+            if len(data) > MAX_ROWS:
+                raise ImportFileError(_("一次最多导入 %(n)d 行，请拆分后分批上传。") % {"n": MAX_ROWS})
+        return data
+    except (ValueError, KeyError, zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise ImportFileError(_("文件内容不安全或已损坏，无法读取。")) from error
+    finally:
+        workbook.close()
+
+
+_FORMULA = object()
+
+
+def _plain(value):
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+class _RowErrors(Exception):
+    def __init__(self, errors):
+        self.errors = errors
+
+
+def _parse(number: int, values: dict, user, lookups: dict) -> dict:
+    errors, fields = [], {}
+
+    def fail(name, message):
+        errors.append({"row": number, "column": HEADER_OF.get(name, name), "message": str(message)})
+
+    for header, name, required in COLUMNS:
+        value = values.get(header)
+        if value is _FORMULA:
+            fail(name, _("单元格中是公式，请改为直接填写数值或文字。"))
+            continue
+        if value in (None, ""):
+            if required:
+                fail(name, _("必填。"))
+            continue
+        if name == "district":
+            district = lookups["districts"].get(str(value).removesuffix(".0"))
+            if district is None:
+                fail(name, _("没有“%(v)s”这个区；请填区名或区划代码。") % {"v": value})
+            fields["district"] = district
+        elif name == "category":
+            category = lookups["categories"].get(str(value))
+            if category is None:
+                fail(name, _("没有“%(v)s”这个类别；请从下拉列表中选择。") % {"v": value})
+            fields["category"] = category
+        elif name == "total_investment":
+            try:
+                amount = Decimal(str(value).replace(",", ""))
+                if not amount.is_finite():
+                    raise InvalidOperation
+            except (InvalidOperation, ValueError):
+                fail(name, _("应为数字（万元）。"))
+                continue
+            yuan = (amount * WAN).quantize(Decimal("0.01"))
+            if yuan < 0 or yuan >= Decimal("1e14"):
+                fail(name, _("金额超出范围。"))
+                continue
+            fields["total_investment"] = yuan
+        elif name in ("start_year", "end_year"):
+            try:
+                year = int(str(value).removesuffix(".0"))
+            except ValueError:
+                fail(name, _("应为四位数字年份。"))
+                continue
+            fields[name] = year
+        elif name == "implementing_org":
+            organization = lookups["organizations"].get(str(value))
+            if organization is None:
+                fail(name, _("机构库中没有“%(v)s”，请联系市项目办先登记该机构。") % {"v": value})
+            fields[name] = organization
+        else:
+            fields[name] = str(value)
+    unit_name = fields.pop("unit", None)
+    if unit_name and fields.get("district"):
+        unit = lookups["units"].get((fields["district"].pk, unit_name))
+        if unit is None:
+            fail(
+                "unit", _("%(d)s没有名为“%(u)s”的美丽单元。") % {"d": fields["district"].name, "u": unit_name}
+            )
+        fields["unit"] = unit
+    if errors:
+        raise _RowErrors(errors)
+    return fields
+
+
+def import_projects(upload, *, user, commit: bool) -> ImportResult:
+    """Check every row; with `commit`, save them all as drafts in one transaction when all are right."""
+    rows = read_rows(upload)
+    if not rows:
+        raise ImportFileError(_("“项目”工作表中没有数据行。"))
+    refusal = services.project_create_refusal(user=user)
+    if refusal:
+        raise PermissionDenied(refusal)
+    lookups = {
+        "districts": {
+            **{d.code: d for d in District.objects.all()},
+            **{d.name: d for d in District.objects.all()},
+        },
+        "categories": {**{c.value: c.value for c in Category}, **{str(c.label): c.value for c in Category}},
+        "organizations": {o.name: o for o in Organization.objects.exclude(kind="bank")},
+        "units": {(u.district_id, u.name): u for u in Unit.objects.all()},
+    }
+    result = ImportResult()
+    seen_names, seen_codes = {}, {}
+    with transaction.atomic():
+        for number, values in rows:
+            try:
+                fields = _parse(number, values, user, lookups)
+            except _RowErrors as problem:
+                result.errors.extend(problem.errors)
+                continue
+            key = (fields["district"].pk, fields["name"])
+            if key in seen_names:
+                result.errors.append(
+                    _row_error(number, "name", _("与第 %(n)d 行同区同名。") % {"n": seen_names[key]})
+                )
+                continue
+            seen_names[key] = number
+            code = fields.get("national_code")
+            if code and code in seen_codes:
+                result.errors.append(
+                    _row_error(
+                        number, "national_code", _("与第 %(n)d 行的项目代码相同。") % {"n": seen_codes[code]}
+                    )
+                )
+                continue
+            if code:
+                seen_codes[code] = number
+            if Project.objects.filter(district=fields["district"], name=fields["name"]).exists():
+                result.errors.append(_row_error(number, "name", _("库中已有该区的同名项目，不能重复申报。")))
+                continue
+            try:
+                with transaction.atomic():
+                    project = services.project_create(acting_user=user, **fields)
+            except ValidationError as error:
+                for name, messages in (
+                    error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
+                ).items():
+                    for message in messages:
+                        result.errors.append(_row_error(number, name, message))
+                continue
+            except PermissionDenied as error:
+                result.errors.append(_row_error(number, "district", str(error)))
+                continue
+            result.created.append(project)
+            result.rows.append(
+                {
+                    "row": number,
+                    "name": project.name,
+                    "district": project.district.name,
+                    "total_investment": project.total_investment,
+                    "code": project.code,
+                }
+            )
+        if result.errors or not commit:
+            transaction.set_rollback(True)
+    if result.errors or not commit:
+        result.created = []
+    return result
+
+
+def _row_error(number: int, name: str, message) -> dict:
+    column = HEADER_OF.get(name, "" if name in ("", "__all__") else name)
+    return {"row": number, "column": column, "message": str(message)}
