@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portfolio.validators import plausible_date
 from projects.querysets import ScopedQuerySet
 
 from .choices import (
@@ -329,7 +330,7 @@ class Disbursement(models.Model):
     """提款: money drawn under a loan."""
 
     loan = models.ForeignKey(Loan, models.PROTECT, related_name="disbursements", verbose_name=_("贷款"))
-    date = models.DateField(_("提款日期"))
+    date = models.DateField(_("提款日期"), validators=[plausible_date])
     amount = models.DecimalField(_("提款金额（元）"), **MONEY)
     note = models.CharField(_("备注"), max_length=200, blank=True)
 
@@ -356,7 +357,7 @@ class Repayment(models.Model):
     """还款: principal and interest paid back under a loan."""
 
     loan = models.ForeignKey(Loan, models.PROTECT, related_name="repayments", verbose_name=_("贷款"))
-    date = models.DateField(_("还款日期"))
+    date = models.DateField(_("还款日期"), validators=[plausible_date])
     principal = models.DecimalField(_("偿还本金（元）"), default=0, **MONEY)
     interest = models.DecimalField(_("支付利息（元）"), default=0, **MONEY)
     note = models.CharField(_("备注"), max_length=200, blank=True)

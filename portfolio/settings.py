@@ -148,7 +148,6 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portfolio.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
-    "DATE_FORMAT": "%Y-%m-%d",
 }
 
 SPECTACULAR_SETTINGS = {

@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portfolio.validators import plausible_date
+
 from .choices import Category, ReviewAction, ReviewStatus, Stage
 from .querysets import MilestoneQuerySet, ProjectQuerySet, ScopedQuerySet
 from .validators import NATIONAL_CODE_PATTERN, validate_national_code
@@ -86,7 +88,9 @@ class Project(models.Model):
     eia_required = models.BooleanField(_("需要环评"), default=True)
     eia_approval_no = models.CharField(_("环评批复文号"), max_length=100, blank=True)
     # The condition of the move to 实施.
-    construction_started_on = models.DateField(_("开工日期"), null=True, blank=True)
+    construction_started_on = models.DateField(
+        _("开工日期"), null=True, blank=True, validators=[plausible_date]
+    )
     submitted_at = models.DateTimeField(_("最近提交时间"), null=True, blank=True)
     is_demo = models.BooleanField(_("演示数据"), default=False)
     # Raised by every service that changes the project; a stale form or API client is refused.
@@ -180,7 +184,7 @@ class StageChange(models.Model):
     project = models.ForeignKey(Project, models.CASCADE, related_name="stage_changes", verbose_name=_("项目"))
     from_stage = models.CharField(_("原阶段"), max_length=16, choices=Stage.choices)
     to_stage = models.CharField(_("新阶段"), max_length=16, choices=Stage.choices)
-    on = models.DateField(_("日期"))
+    on = models.DateField(_("日期"), validators=[plausible_date])
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("操作人")
     )
@@ -245,8 +249,8 @@ class ReviewRecord(models.Model):
 class Milestone(models.Model):
     project = models.ForeignKey(Project, models.CASCADE, related_name="milestones", verbose_name=_("项目"))
     name = models.CharField(_("节点名称"), max_length=100)
-    planned_date = models.DateField(_("计划日期"))
-    actual_date = models.DateField(_("实际日期"), null=True, blank=True)
+    planned_date = models.DateField(_("计划日期"), validators=[plausible_date])
+    actual_date = models.DateField(_("实际日期"), null=True, blank=True, validators=[plausible_date])
     responsible = models.CharField(_("责任单位"), max_length=100, blank=True)
     note = models.TextField(_("备注"), blank=True)
 

@@ -389,3 +389,21 @@ def test_docs_are_served_without_a_cdn(client, city_user):
         schema["paths"]
     )
     assert APIClient().get("/api/schema/").status_code == 401
+
+
+def test_implausible_dates_are_refused_and_dates_are_iso(city):
+    project = ProjectFactory()
+    response = city.post(
+        "/api/v1/milestones/",
+        {"project": project.pk, "name": "开工", "planned_date": "0926-03-18"},
+        format="json",
+    )
+    assert response.status_code == 400 and response.json() == {
+        "planned_date": ["日期应在 1990 年至 2100 年之间。"]
+    }
+    created = city.post(
+        "/api/v1/milestones/",
+        {"project": project.pk, "name": "开工", "planned_date": "2025-03-08"},
+        format="json",
+    )
+    assert created.json()["planned_date"] == "2025-03-08"
