@@ -1,0 +1,193 @@
+"""Benchmark of Excel out and in, printed as figures (not a timed test).
+
+    DATABASE_URL=sqlite:////tmp/bench.sqlite3 python manage.py bench_excel --projects 10000
+
+It fills the scratch database with `seed --demo` as needed and times, each through the real code path and
+against a lower bound: the projects and financing exports against bare openpyxl write-only writing the same
+cells from memory; the import of a 5,000-row file (a dry run: every row checked and created, then rolled back)
+against bare openpyxl read-only parsing of the same file; and, when django-import-export is installed (the
+`bench` extra), its export of the same projects as a peer.
+"""
+
+import io
+import time
+import tracemalloc
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import Workbook, load_workbook
+
+from financing.excel import financing_workbook
+from portfolio.excel import save_to_temp
+from portfolio.services import account_upsert
+from projects.excel import project_columns, project_figures, projects_workbook
+from projects.imports import HEADERS
+from projects.models import District, Project
+
+
+def measure(work, *, memory=False):
+    """Seconds, queries and (with `memory`) peak traced memory in MB of one call of `work`."""
+    if memory:
+        tracemalloc.start()
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as queries:
+        result = work()
+    seconds = time.perf_counter() - started
+    peak = None
+    if memory:
+        peak = tracemalloc.get_traced_memory()[1] / 1024 / 1024
+        tracemalloc.stop()
+    return result, seconds, len(queries), peak
+
+
+class Command(BaseCommand):
+    help = (
+        "Excel 导出与导入的基准测试，打印耗时、每秒行数、内存峰值、查询次数及比值（只在临时数据库上运行）。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--projects", type=int, default=10_000)
+        parser.add_argument("--import-rows", type=int, default=5_000)
+        parser.add_argument("--force", action="store_true", help="也在名称不含 bench 的数据库上运行")
+
+    def handle(self, *args, projects, import_rows, force, **options):
+        name = str(settings.DATABASES["default"]["NAME"])
+        if "bench" not in name and not force:
+            raise CommandError(f"基准测试会写入大量演示数据；请用临时数据库（名称含 bench），当前为 {name}。")
+        call_command("migrate", verbosity=0)
+        have = Project.objects.count()
+        if have < projects:
+            call_command("seed", "--demo", str(projects - have), "--random-seed", "1", verbosity=0)
+        user, _password = account_upsert(
+            username="bench_city", role="city_staff", password="Bench-city-2025!"
+        )
+        everything = Project.objects.all()
+        total = everything.count()
+        self.stdout.write(f"数据库 {connection.vendor}，项目 {total} 个")
+        line = "{:<34}{:>9.2f} s{:>12,.0f} 行/秒{:>10} 次查询{:>12}"
+
+        for label, build in (("projects.xlsx", projects_workbook), ("financing.xlsx", financing_workbook)):
+
+            def export(build=build):
+                workbook, counts = build(projects=everything, user=user, filters={}, scope="全市")
+                handle = save_to_temp(workbook)
+                handle.close()
+                return counts
+
+            counts, seconds, queries, _ = measure(export)
+            _, _, _, peak = measure(export, memory=True)
+            rows = counts if isinstance(counts, int) else sum(counts.values())
+            self.stdout.write(
+                line.format(f"导出 {label}", seconds, rows / seconds, queries, f"{peak:.1f} MB 峰值")
+            )
+            if label == "projects.xlsx":
+                export_seconds = seconds
+
+        # The lower bound: the same cells, already computed, written by bare openpyxl write-only.
+        projected = everything.with_financing_totals().select_related("district", "unit", "implementing_org")
+        columns = project_columns(project_figures(projected))
+        cells = [
+            [column.value(project) for column in columns]
+            for project in projected.order_by("district", "code", "pk")
+        ]
+
+        def bare_write():
+            workbook = Workbook(write_only=True)
+            sheet = workbook.create_sheet("项目")
+            for values in cells:
+                sheet.append([str(v) if hasattr(v, "name") else v for v in values])
+            handle = save_to_temp(workbook)
+            handle.close()
+
+        _, bare_seconds, _, _ = measure(bare_write)
+        self.stdout.write(
+            line.format("下限：裸 openpyxl 写同样的单元格", bare_seconds, len(cells) / bare_seconds, 0, "")
+        )
+        self.stdout.write(f"  导出 / 下限 = {export_seconds / bare_seconds:.2f}（目标 ≤ 1.5）")
+
+        # Import: a file of new projects, checked and created row by row, then rolled back (a dry run).
+        districts = list(District.objects.values_list("name", flat=True))
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = "项目"
+        sheet.append(HEADERS)
+        for number in range(import_rows):
+            sheet.append(
+                [
+                    f"基准导入项目{number}",
+                    districts[number % len(districts)],
+                    None,
+                    "美丽河湖",
+                    None,
+                    None,
+                    "碧道建设",
+                    1000 + number,
+                    2025,
+                    2027,
+                    "张三",
+                    "020-1",
+                    None,
+                ]
+            )
+        stream = io.BytesIO()
+        workbook.save(stream)
+        content = stream.getvalue()
+
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from projects.imports import import_projects
+
+        def run_import():
+            return import_projects(SimpleUploadedFile("bench.xlsx", content), user=user, commit=False)
+
+        result, import_seconds, import_queries, _ = measure(run_import)
+        if not result.ok:
+            raise CommandError(f"导入出错：{result.errors[:3]}")
+
+        def bare_parse():
+            book = load_workbook(io.BytesIO(content), read_only=True)
+            count = sum(1 for _row in book["项目"].iter_rows(values_only=True))
+            book.close()
+            return count
+
+        _, parse_seconds, _, _ = measure(bare_parse)
+        self.stdout.write(
+            line.format(
+                f"导入 {import_rows} 行（预览，全部校验与创建）",
+                import_seconds,
+                import_rows / import_seconds,
+                import_queries,
+                "",
+            )
+        )
+        self.stdout.write(
+            line.format(
+                "下限：裸 openpyxl 只读解析同一文件", parse_seconds, import_rows / parse_seconds, 0, ""
+            )
+        )
+        self.stdout.write(f"  导入 / 解析 = {import_seconds / parse_seconds:.2f}（目标 ≤ 4）")
+
+        try:
+            from import_export import resources
+        except ImportError:
+            self.stdout.write("同类工具：未安装 django-import-export（pip install '.[bench]'），跳过")
+            return
+
+        class ProjectResource(resources.ModelResource):
+            class Meta:
+                model = Project
+
+        def peer():
+            data = ProjectResource().export(queryset=Project.objects.all())
+            return len(data.export("xlsx"))
+
+        _, peer_seconds, peer_queries, _ = measure(peer)
+        self.stdout.write(
+            line.format(
+                "同类：django-import-export 导出", peer_seconds, total / peer_seconds, peer_queries, ""
+            )
+        )
+        self.stdout.write(f"  同类 / 本系统 = {peer_seconds / export_seconds:.2f}（大于 1 表示本系统更快）")
