@@ -76,17 +76,20 @@ class Sheet:
         cells = []
         for index, column in enumerate(self.columns):
             value = column.value(item)
+            # Only cells that need a style become styled cells; plain values are written as they are, which
+            # is most of the cost saved (dates get openpyxl's yyyy-mm-dd format by themselves).
             if column.kind == "wan":
                 value = wan(value)
-                cells.append(self._cell(value, number_format=WAN_FORMAT))
-            elif column.kind == "date":
-                cells.append(self._cell(value, number_format=DATE_FORMAT))
+                cells.append(None if value is None else self._cell(value, number_format=WAN_FORMAT))
             elif column.kind == "percent":
-                cells.append(self._cell(value, number_format="0.00##"))
-            elif column.kind == "int":
-                cells.append(self._cell(value, number_format="0"))
+                cells.append(None if value is None else self._cell(value, number_format="0.00##"))
+            elif column.kind in ("date", "int"):
+                cells.append(value)
+            elif value is None or value == "":
+                cells.append(None)
             else:
-                cells.append(self._cell("" if value is None else str(value), text=True))
+                text = str(value)
+                cells.append(self._cell(text, text=True) if text.startswith(FORMULA_STARTS) else text)
             if column.total and value is not None:
                 self.totals[index] += value
         self.ws.append(cells)
