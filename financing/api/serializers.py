@@ -24,21 +24,7 @@ class FundingLineSerializer(FixedParentSerializer):
 
     class Meta:
         model = FundingLine
-        fields = [
-            "id",
-            "project",
-            "source_type",
-            "programme",
-            "year",
-            "planned_amount",
-            "approved_amount",
-            "received_amount",
-            "status",
-            "document_no",
-            "note",
-            "loan",
-            "subsidy_rate",
-        ]
+        fields = ["id", "project", *services.FUNDING_LINE_FIELDS]
         validators = []
 
     def create(self, validated_data):
@@ -64,26 +50,7 @@ class LoanSerializer(FixedParentSerializer):
 
     class Meta:
         model = Loan
-        fields = [
-            "id",
-            "project",
-            "lender",
-            "borrower",
-            "contract_no",
-            "signed_on",
-            "principal",
-            "term_months",
-            "rate_type",
-            "annual_rate",
-            "lpr_spread_bp",
-            "grace_months",
-            "repayment_method",
-            "payment_interval_months",
-            "status",
-            "note",
-            "disbursed_total",
-            "outstanding_principal",
-        ]
+        fields = ["id", "project", *services.LOAN_FIELDS, "disbursed_total", "outstanding_principal"]
         validators = []
 
     def create(self, validated_data):
