@@ -38,6 +38,11 @@ class Column:
     total: bool = False
 
 
+def labels(choices) -> dict:
+    """Each code's label in the active language, looked up once per export rather than once per cell."""
+    return {value: str(label) for value, label in choices.choices}
+
+
 def wan(yuan) -> Decimal | None:
     return None if yuan is None else Decimal(yuan) / WAN
 
