@@ -1,6 +1,7 @@
 """Audit entries: one per service call or admin save, written inside the caller's transaction."""
 
 import datetime
+import functools
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
@@ -11,6 +12,8 @@ from .models import AuditEntry
 
 
 def _plain(value, field=None):
+    if value is None or type(value) in (str, int, bool):
+        return value
     if isinstance(value, Decimal):
         if isinstance(field, models.DecimalField) and value.is_finite():
             # As the database will store it: 100 and 100.00 are the same amount, not a change.
@@ -23,16 +26,22 @@ def _plain(value, field=None):
     return value
 
 
+@functools.cache
+def _recorded_fields(model) -> list:
+    return [(field.attname, field) for field in model._meta.concrete_fields if not field.primary_key]
+
+
 def snapshot(instance: models.Model) -> dict:
     """The instance's concrete field values, JSON-ready (foreign keys by id)."""
     return {
-        field.attname: _plain(getattr(instance, field.attname), field)
-        for field in instance._meta.concrete_fields
-        if not field.primary_key
+        attname: _plain(getattr(instance, attname), field)
+        for attname, field in _recorded_fields(type(instance))
     }
 
 
 def diff(before: dict, after: dict) -> dict:
+    if not before:
+        return {key: [None, value] for key, value in after.items() if value is not None}
     keys = dict.fromkeys([*before, *after])
     return {key: [before.get(key), after.get(key)] for key in keys if before.get(key) != after.get(key)}
 
@@ -61,16 +70,31 @@ def audit_record(
     after: dict | None = None,
 ) -> AuditEntry:
     """Record what `action` changed on `instance`; `before` is its snapshot beforehand (None when new)."""
+    entry = audit_entry(actor=actor, action=action, instance=instance, before=before, note=note, after=after)
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_entry(
+    *,
+    actor,
+    action: str,
+    instance: models.Model,
+    before: dict | None,
+    note: str = "",
+    after: dict | None = None,
+) -> AuditEntry:
+    """The unsaved entry of audit_record, for writers that insert many at once."""
     if after is None:
         after = snapshot(instance) if instance.pk is not None else {}
     project = _project_of(instance)
-    return AuditEntry.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
+    return AuditEntry(
+        actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
         action=action,
-        content_type=ContentType.objects.get_for_model(instance),
+        content_type_id=ContentType.objects.get_for_model(instance).pk,
         object_id=str(instance.pk),
         object_repr=str(instance)[:250],
-        project=project if project is not None and project.pk is not None else None,
+        project_id=project.pk if project is not None else None,
         changes=diff(before or {}, after),
         note=note,
     )

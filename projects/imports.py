@@ -1,7 +1,8 @@
 """Batch submission from Excel: the template, and the import of one sheet of projects.
 
-Every row goes through project_create, inside one transaction: while any row is wrong nothing is saved, and
-every error is reported with its row and column. A dry run (the preview) does the same and rolls back.
+Every row is checked (its cells here, then the rules of project_create through project_create_many, which
+writes all rows at once): while any row is wrong nothing is saved, and every error is reported with its row
+and column. A dry run (the preview) does the same and rolls back.
 """
 
 import zipfile
@@ -9,7 +10,7 @@ import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -272,61 +273,74 @@ def import_projects(upload, *, user, commit: bool) -> ImportResult:
         "units": {(u.district_id, u.name): u for u in Unit.objects.all()},
     }
     result = ImportResult()
-    seen_names, seen_codes = {}, {}
+    seen_names, seen_codes, checked = {}, {}, []
+    for number, values in rows:
+        try:
+            fields = _parse(number, values, user, lookups)
+        except _RowErrors as problem:
+            result.errors.extend(problem.errors)
+            continue
+        key = (fields["district"].pk, fields["name"])
+        if key in seen_names:
+            result.errors.append(
+                _row_error(number, "name", _("与第 %(n)d 行同区同名。") % {"n": seen_names[key]})
+            )
+            continue
+        seen_names[key] = number
+        code = fields.get("national_code")
+        if code and code in seen_codes:
+            result.errors.append(
+                _row_error(
+                    number, "national_code", _("与第 %(n)d 行的项目代码相同。") % {"n": seen_codes[code]}
+                )
+            )
+            continue
+        if code:
+            seen_codes[code] = number
+        checked.append((number, fields))
+    # Names already in the library, in one query per district named in the file.
+    taken = set()
+    for district in {fields["district"].pk for _number, fields in checked}:
+        names = [fields["name"] for _number, fields in checked if fields["district"].pk == district]
+        taken.update(
+            (district, name)
+            for name in Project.objects.filter(district=district, name__in=names).values_list(
+                "name", flat=True
+            )
+        )
+    fresh = []
+    for number, fields in checked:
+        if (fields["district"].pk, fields["name"]) in taken:
+            result.errors.append(_row_error(number, "name", _("库中已有该区的同名项目，不能重复申报。")))
+        else:
+            fresh.append((number, fields))
     with transaction.atomic():
-        for number, values in rows:
-            try:
-                fields = _parse(number, values, user, lookups)
-            except _RowErrors as problem:
-                result.errors.extend(problem.errors)
-                continue
-            key = (fields["district"].pk, fields["name"])
-            if key in seen_names:
-                result.errors.append(
-                    _row_error(number, "name", _("与第 %(n)d 行同区同名。") % {"n": seen_names[key]})
-                )
-                continue
-            seen_names[key] = number
-            code = fields.get("national_code")
-            if code and code in seen_codes:
-                result.errors.append(
-                    _row_error(
-                        number, "national_code", _("与第 %(n)d 行的项目代码相同。") % {"n": seen_codes[code]}
-                    )
-                )
-                continue
-            if code:
-                seen_codes[code] = number
-            if Project.objects.filter(district=fields["district"], name=fields["name"]).exists():
-                result.errors.append(_row_error(number, "name", _("库中已有该区的同名项目，不能重复申报。")))
-                continue
-            try:
-                with transaction.atomic():
-                    project = services.project_create(acting_user=user, **fields)
-            except ValidationError as error:
+        try:
+            created = services.project_create_many(acting_user=user, items=[fields for _n, fields in fresh])
+        except services.BatchRefused as refused:
+            for index, error in refused.errors.items():
+                number = fresh[index][0]
                 for name, messages in (
                     error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
                 ).items():
-                    for message in messages:
-                        result.errors.append(_row_error(number, name, message))
-                continue
-            except PermissionDenied as error:
-                result.errors.append(_row_error(number, "district", str(error)))
-                continue
-            result.created.append(project)
-            result.rows.append(
-                {
-                    "row": number,
-                    "name": project.name,
-                    "district": project.district.name,
-                    "total_investment": project.total_investment,
-                    "code": project.code,
-                }
-            )
+                    result.errors.extend(_row_error(number, name, message) for message in messages)
+            created = []
         if result.errors or not commit:
             transaction.set_rollback(True)
-    if result.errors or not commit:
-        result.created = []
+    result.errors.sort(key=lambda error: error["row"])
+    if not result.errors:
+        result.rows = [
+            {
+                "row": number,
+                "name": project.name,
+                "district": project.district.name,
+                "total_investment": project.total_investment,
+                "code": project.code,
+            }
+            for (number, _fields), project in zip(fresh, created, strict=True)
+        ]
+        if commit:
+            result.created = created
     return result
 
 

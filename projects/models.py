@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -10,6 +11,8 @@ from portfolio.validators import plausible_date
 from .choices import Category, ReviewAction, ReviewStatus, Stage
 from .querysets import MilestoneQuerySet, ProjectQuerySet, ScopedQuerySet
 from .validators import NATIONAL_CODE_PATTERN, validate_national_code
+
+NATIONAL_CODE_TAKEN = _("该全国投资项目代码已被其他项目使用。")
 
 
 class District(models.Model):
@@ -124,7 +127,7 @@ class Project(models.Model):
                 fields=["national_code"],
                 condition=Q(national_code__isnull=False),
                 name="project_unique_national_code",
-                violation_error_message=_("该全国投资项目代码已被其他项目使用。"),
+                violation_error_message=NATIONAL_CODE_TAKEN,
             ),
             models.CheckConstraint(
                 condition=Q(national_code__isnull=True) | Q(national_code__regex=NATIONAL_CODE_PATTERN),
@@ -161,16 +164,16 @@ class Project(models.Model):
 
     def clean(self):
         super().clean()
-        if self.national_code == "":
-            self.national_code = None
+        self.clean_row()
         taken = Project.objects.exclude(pk=self.pk).filter(national_code=self.national_code)
         if self.national_code and taken.exists():
-            from django.core.exceptions import ValidationError
+            raise ValidationError({"national_code": NATIONAL_CODE_TAKEN})
 
-            raise ValidationError({"national_code": _("该全国投资项目代码已被其他项目使用。")})
+    def clean_row(self):
+        """The checks that need only this row and its unit: batch imports run them without a query."""
+        if self.national_code == "":
+            self.national_code = None
         if self.unit_id and self.district_id and self.unit.district_id != self.district_id:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"unit": _("所选美丽单元不属于该项目所在的区。")})
 
     @property

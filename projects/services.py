@@ -1,19 +1,24 @@
 """Every write to projects, stages, reviews and milestones. Each writes one audit entry in its transaction."""
 
 import datetime
+import functools
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portfolio import access
-from portfolio.audit import audit_record, snapshot
+from portfolio.audit import audit_entry, audit_record, snapshot
+from portfolio.constraints import validate_checks
+from portfolio.db import insert_rows
 from portfolio.errors import StaleObjectError, reject_unknown_fields
+from portfolio.models import AuditEntry
 
 from .choices import ReviewAction, ReviewStatus, Stage
-from .models import District, Milestone, Project, ReviewRecord, StageChange
+from .models import NATIONAL_CODE_TAKEN, District, Milestone, Project, ReviewRecord, StageChange
 from .selectors import stage_missing_conditions
 
 # What project_create and project_update may set; stage and review status move only through their services.
@@ -122,6 +127,119 @@ def project_create(*, acting_user, code: str = "", **fields) -> Project:
             if code or attempt == 4:
                 raise
     raise AssertionError("unreachable")
+
+
+class BatchRefused(ValidationError):
+    """Some items of a batch are wrong; `errors` maps each one's index to its ValidationError."""
+
+    def __init__(self, errors: dict[int, ValidationError]):
+        super().__init__(_("批量新建被拒绝：%(n)d 项有误。") % {"n": len(errors)})
+        self.errors = errors
+
+
+def _draft(acting_user, fields: dict, own_district: str | None) -> Project:
+    """An unsaved draft of `fields`, checked as project_create checks it, without a query per rule."""
+    reject_unknown_fields(fields, PROJECT_FIELDS)
+    district = fields.get("district")
+    if own_district is not None and district is not None and district.pk != own_district:
+        raise ValidationError({"district": _("区用户只能为本区新建项目。")})
+    if district is None:
+        raise ValidationError({"district": _("请选择项目所在的区。")})
+    project = Project(
+        created_by=acting_user, review_status=ReviewStatus.DRAFT, stage=Stage.PLANNING, **fields
+    )
+    # The fields given are checked; the rest hold their defaults or the values set just above. Related rows
+    # given as instances loaded from the database exist: no query to check each one again.
+    given = frozenset(
+        name for name, value in fields.items() if not (isinstance(value, Model) and not value._state.adding)
+    )
+    project.clean_fields(exclude=_all_but(given))
+    project.clean_row()
+    validate_checks(project)
+    return project
+
+
+@functools.cache
+def _all_but(names: frozenset) -> frozenset:
+    return frozenset(field.name for field in Project._meta.fields if field.name not in names)
+
+
+def project_create_many(*, acting_user, items: list[dict]) -> list[Project]:
+    """Many new drafts at once (a district's batch submission), all or none.
+
+    Each item is checked as project_create checks one, every error is collected (BatchRefused), and only
+    when all are right are they written: codes numbered on from each district's highest, one INSERT per
+    batch for the projects and one for their audit entries, in one transaction. District users create in
+    their own district only; the national codes are checked against the library in one query.
+    """
+    refusal = project_create_refusal(user=acting_user)
+    if refusal:
+        raise PermissionDenied(refusal)
+    own = (
+        access.district_code_of(acting_user) if access.role_of(acting_user) == access.DISTRICT_USER else None
+    )
+    errors, drafts = {}, {}
+    own_district = District.objects.get(pk=own) if own is not None else None
+    for index, fields in enumerate(items):
+        if own_district is not None and fields.get("district") is None:
+            fields = {**fields, "district": own_district}
+        try:
+            drafts[index] = _draft(acting_user, fields, own)
+        except ValidationError as error:
+            errors[index] = error
+    codes = {project.national_code: index for index, project in drafts.items() if project.national_code}
+    for code in Project.objects.filter(national_code__in=list(codes)).values_list("national_code", flat=True):
+        errors.setdefault(codes[code], ValidationError({"national_code": NATIONAL_CODE_TAKEN}))
+    if errors:
+        raise BatchRefused(errors)
+    projects = list(drafts.values())
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                _number(projects)
+                insert_rows(Project, projects)
+        except IntegrityError:
+            # Another writer took a code or a national code meanwhile: create them one by one instead, each
+            # with project_create's own retry and messages.
+            created, late = [], {}
+            for index, item in enumerate(items):
+                try:
+                    with transaction.atomic():
+                        created.append(project_create(acting_user=acting_user, **item))
+                except ValidationError as error:
+                    late[index] = error
+            if late:
+                raise BatchRefused(late) from None
+            return created
+        ids = {}
+        codes = [project.code for project in projects]
+        for start in range(0, len(codes), 900):
+            chunk = codes[start : start + 900]
+            ids.update(Project.objects.filter(code__in=chunk).values_list("code", "pk"))
+        for project in projects:
+            project.pk = ids[project.code]
+            project._state.adding, project._state.db = False, "default"
+        insert_rows(
+            AuditEntry,
+            [
+                audit_entry(actor=acting_user, action="project_create", instance=project, before=None)
+                for project in projects
+            ],
+        )
+    return projects
+
+
+def _number(projects: list[Project]) -> None:
+    """Give each project the next free code of its district and year, in the order given."""
+    following = {}
+    for project in projects:
+        district = project.district
+        if district.pk not in following:
+            prefix, number = _next_code(district).rsplit("-", 1)
+            following[district.pk] = [prefix, int(number)]
+        prefix, number = following[district.pk]
+        project.code = f"{prefix}-{number:04d}"
+        following[district.pk][1] += 1
 
 
 @transaction.atomic

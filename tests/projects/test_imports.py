@@ -5,6 +5,8 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 from rest_framework.test import APIClient
@@ -97,6 +99,19 @@ def test_a_filled_template_becomes_drafts(city_user):
     )
     assert projects["知识城生境花园"].unit == unit
     assert AuditEntry.objects.filter(action="project_create").count() == 3
+
+
+def test_import_queries_do_not_grow_row_by_row(city_user):
+    def queries(rows):
+        content = workbook_bytes([row(f"项目{rows}-{n}", ("黄埔区", "越秀区")[n % 2]) for n in range(rows)])
+        with CaptureQueriesContext(connection) as captured:
+            response = upload(client_for(city_user), content)
+            assert response.status_code == 201, response.json()
+        return len(captured)
+
+    # The inserts go in batches (SQLite takes 999 values a statement): one more per 25 rows at most.
+    few, many = queries(10), queries(300)
+    assert many <= few + 2 * 300 // 25, (few, many)
 
 
 def test_uploading_the_same_file_again_creates_nothing(city_user):

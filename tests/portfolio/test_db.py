@@ -1,0 +1,67 @@
+"""insert_rows writes what bulk_create writes, value for value, on SQLite and on PostgreSQL."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portfolio.audit import snapshot
+from portfolio.db import insert_rows
+from portfolio.models import AuditEntry
+from projects.models import Project
+from tests.factories import OrganizationFactory, UnitFactory, district
+
+pytestmark = pytest.mark.django_db
+
+
+def project(code, user, **values):
+    fields = {"total_investment": Decimal("123456789.01")} | values
+    return Project(
+        code=code,
+        name=f"项目{code}",
+        district=district("440112"),
+        unit=UnitFactory(district=district("440112")),
+        implementing_org=OrganizationFactory(),
+        category="river_lake",
+        content="碧道\n建设",
+        start_year=2025,
+        end_year=2027,
+        eia_required=False,
+        construction_started_on=datetime.date(2025, 3, 1),
+        submitted_at=timezone.make_aware(datetime.datetime(2025, 3, 2, 9, 30)),
+        created_by=user,
+        **fields,
+    )
+
+
+def test_the_same_rows_as_bulk_create(city_user):
+    Project.objects.bulk_create([project("A-1", city_user)])
+    insert_rows(Project, [project("B-1", city_user)])
+    by_bulk = snapshot(Project.objects.get(code="A-1"))
+    by_rows = snapshot(Project.objects.get(code="B-1"))
+    differing = {name for name in by_bulk if by_bulk[name] != by_rows[name]}
+    assert differing <= {"code", "name", "unit_id", "implementing_org_id", "created_at", "updated_at"}
+    assert (
+        by_rows["total_investment"] == "123456789.01" and by_rows["construction_started_on"] == "2025-03-01"
+    )
+    assert by_rows["eia_required"] is False and by_rows["content"] == "碧道\n建设"
+    assert by_rows["submitted_at"] == by_bulk["submitted_at"]
+
+    changes = {"total_investment": [None, "1.00"], "name": [None, "引号\"与'撇号"], "list": [1, None]}
+    entry = AuditEntry(
+        actor=city_user, action="x", content_type_id=1, object_id="1", object_repr="对象", changes=changes
+    )
+    insert_rows(AuditEntry, [entry])
+    stored = AuditEntry.objects.get(action="x")
+    assert stored.changes == changes and stored.actor == city_user and stored.at == entry.at
+
+
+def test_a_broken_constraint_is_an_integrity_error(city_user):
+    insert_rows(Project, [project("C-1", city_user)])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(Project, [project("C-1", city_user)])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(Project, [project("C-2", city_user, total_investment=Decimal("-1"))])
+    assert Project.objects.filter(code__startswith="C-").count() == 1
