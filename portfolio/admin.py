@@ -4,6 +4,8 @@ The admin is for city staff. Every save and delete made through it writes an aud
 admin's own transaction, as the services do.
 """
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
@@ -190,3 +192,22 @@ class AuditEntryAdmin(CityStaffOnly, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class LoginRecords(CityStaffOnly, AuditedDeletes):
+    """Login protection's records: city staff read them, and lift a lockout by deleting its attempt."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+for model, base in (
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+):
+    admin.site.unregister(model)
+    admin.site.register(model, type(base.__name__, (LoginRecords, base), {}))

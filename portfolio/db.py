@@ -9,12 +9,22 @@ preparation for the database, as bulk_create would send it. The rows' primary ke
 
 from django.db import connections, models
 
-PLAIN = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey)
-PLAIN_VALUES = (str, int, bool)
+# Fields whose values the drivers take as they are, with the one Python type each may then have.
+PLAIN = (
+    (models.CharField, str),
+    (models.TextField, str),
+    (models.BooleanField, bool),
+    (models.IntegerField, int),
+)
 
 
 def _column_fields(model) -> list:
     """The fields an INSERT names: every concrete one but a primary key the database generates."""
+    if model._meta.parents or any(
+        getattr(field, "generated", False) or field.db_default is not models.NOT_PROVIDED
+        for field in model._meta.concrete_fields
+    ):
+        raise TypeError(f"insert_rows does not write {model.__name__}: use bulk_create")
     return [
         field
         for field in model._meta.concrete_fields
@@ -22,26 +32,34 @@ def _column_fields(model) -> list:
     ]
 
 
+def _plain_type(field):
+    """The type of the values `field` sends as they are, or None when every value needs preparing."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return None
+    if field.is_relation:
+        field = field.target_field
+    if isinstance(field, models.JSONField):
+        return None
+    for kind, python_type in PLAIN:
+        if isinstance(field, kind):
+            return python_type
+    return None
+
+
 def insert_rows(model, objects, *, using: str = "default") -> None:
     """INSERT the new instances `objects` of `model`, in one statement run once per row."""
     connection = connections[using]
     fields = _column_fields(model)
-    plain = [
-        isinstance(field, PLAIN)
-        and not isinstance(field, models.JSONField)
-        and not getattr(field, "auto_now", False)
-        and not getattr(field, "auto_now_add", False)
-        for field in fields
-    ]
+    plain = [_plain_type(field) for field in fields]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
     rows = []
     for instance in objects:
         row = []
-        for field, is_plain in zip(fields, plain, strict=True):
+        for field, kind in zip(fields, plain, strict=True):
             value = getattr(instance, field.attname)
-            if not (is_plain and (value is None or type(value) in PLAIN_VALUES)):
+            if not (kind is not None and (value is None or type(value) is kind)):
                 value = field.get_db_prep_save(field.pre_save(instance, True), connection)
             row.append(value)
         rows.append(row)

@@ -38,9 +38,14 @@ class Column:
     total: bool = False
 
 
+class _Labels(dict):
+    def __missing__(self, code):
+        return code  # as get_FOO_display shows a code it does not know
+
+
 def labels(choices) -> dict:
     """Each code's label in the active language, looked up once per export rather than once per cell."""
-    return {value: str(label) for value, label in choices.choices}
+    return _Labels((value, str(label)) for value, label in choices.choices)
 
 
 def wan(yuan) -> Decimal | None:

@@ -1,12 +1,19 @@
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
+from django.views.decorators.cache import never_cache
 
 from . import access
 from .charts import bar_chart
 from .dashboard import dashboard_figures
 from .money import YI
+
+logger = logging.getLogger(__name__)
 
 
 @access.role_required
@@ -59,3 +66,27 @@ def server_error(request):
     if _is_api(request):
         return JsonResponse({"detail": _("服务器内部错误，请求未能完成。请核对数据后再试。")}, status=500)
     return defaults.server_error(request)
+
+
+@never_cache
+def healthz(request):
+    """200 while the database answers, 503 when it does not; no login, nothing about the system leaked."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        logger.exception("health check: the database did not answer")
+        return JsonResponse({"status": "unavailable", "database": False}, status=503)
+    return JsonResponse({"status": "ok", "database": True})
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """What a locked-out login is told: the Chinese page, or JSON for the API's token endpoint (429)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = _("登录失败次数过多，该账户已在此地址被暂时锁定，请 %(m)d 分钟后再试，或联系市项目办解锁。") % {
+        "m": minutes
+    }
+    if _is_api(request):
+        return JsonResponse({"detail": message, "code": "locked_out"}, status=429)
+    return render(request, "registration/locked_out.html", {"message": message}, status=429)

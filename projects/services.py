@@ -148,20 +148,20 @@ def _draft(acting_user, fields: dict, own_district: str | None) -> Project:
     project = Project(
         created_by=acting_user, review_status=ReviewStatus.DRAFT, stage=Stage.PLANNING, **fields
     )
-    # The fields given are checked; the rest hold their defaults or the values set just above. Related rows
-    # given as instances loaded from the database exist: no query to check each one again.
-    given = frozenset(
-        name for name, value in fields.items() if not (isinstance(value, Model) and not value._state.adding)
+    # Every field is checked as full_clean would, but the code (numbered at insert) and related rows given
+    # as instances loaded from the database, which exist: no query to check each one again.
+    loaded = frozenset(
+        name for name, value in fields.items() if isinstance(value, Model) and not value._state.adding
     )
-    project.clean_fields(exclude=_all_but(given))
+    project.clean_fields(exclude=_code_and(loaded))
     project.clean_row()
     validate_checks(project)
     return project
 
 
 @functools.cache
-def _all_but(names: frozenset) -> frozenset:
-    return frozenset(field.name for field in Project._meta.fields if field.name not in names)
+def _code_and(names: frozenset) -> frozenset:
+    return names | {"code", "created_by"}
 
 
 def project_create_many(*, acting_user, items: list[dict]) -> list[Project]:

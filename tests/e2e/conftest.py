@@ -34,6 +34,8 @@ def browser():
         "--window-size=1400,1000",
     ):
         options.add_argument(argument)
+    # The console, to see whether the Content Security Policy refused anything.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
     driver.implicitly_wait(5)
     yield driver
