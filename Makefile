@@ -1,11 +1,12 @@
 # make run: set up everything and serve the app on SQLite.  make test: run the whole suite.
+# make serve: production mode (gunicorn, DEBUG off, settings from the environment; see the README).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean messages
+.PHONY: run serve test lint load install clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +23,20 @@ run: $(STAMP)
 	@echo "打开 http://127.0.0.1:$(PORT)/ 用上面的演示账户登录"
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+serve: $(STAMP)
+	@test -n "$$SECRET_KEY" || { echo "SECRET_KEY 未设置：生产模式需要 SECRET_KEY、ALLOWED_HOSTS 和 DATABASE_URL（见 README）。"; exit 1; }
+	$(BIN)/python manage.py check --deploy --fail-level ERROR
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/gunicorn --config gunicorn.conf.py
+
 test: $(STAMP)
 	$(BIN)/pytest
+
+# The load test (tests/load/run.py): gunicorn over a local PostgreSQL, driven by locust for 60 s.
+load: $(STAMP)
+	$(BIN)/pip install --quiet '.[load]'
+	$(BIN)/python tests/load/run.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
