@@ -18,6 +18,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from financing.models import Organization
+from portfolio.db import cyclic_gc_paused
 
 from . import services
 from .choices import Category
@@ -257,6 +258,11 @@ def _parse(number: int, values: dict, user, lookups: dict) -> dict:
 
 def import_projects(upload, *, user, commit: bool) -> ImportResult:
     """Check every row; with `commit`, save them all as drafts in one transaction when all are right."""
+    with cyclic_gc_paused():
+        return _import_projects(upload, user=user, commit=commit)
+
+
+def _import_projects(upload, *, user, commit: bool) -> ImportResult:
     rows = read_rows(upload)
     if not rows:
         raise ImportFileError(_("“项目”工作表中没有数据行。"))

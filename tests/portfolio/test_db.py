@@ -1,6 +1,7 @@
 """insert_rows writes what bulk_create writes, value for value, on SQLite and on PostgreSQL."""
 
 import datetime
+import gc
 from decimal import Decimal
 
 import pytest
@@ -8,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portfolio.audit import snapshot
-from portfolio.db import insert_rows
+from portfolio.db import cyclic_gc_paused, insert_rows
 from portfolio.models import AuditEntry
 from projects.models import Project
 from tests.factories import OrganizationFactory, UnitFactory, district
@@ -65,3 +66,18 @@ def test_a_broken_constraint_is_an_integrity_error(city_user):
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_rows(Project, [project("C-2", city_user, total_investment=Decimal("-1"))])
     assert Project.objects.filter(code__startswith="C-").count() == 1
+
+
+def test_the_collector_pause_restores_what_it_found():
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), cyclic_gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
