@@ -2,11 +2,14 @@
 
 import datetime
 import io
+import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
@@ -158,3 +161,29 @@ def test_an_invalid_filter_is_400(city_user):
     client.force_authenticate(city_user)
     response = client.get("/api/v1/exports/projects.xlsx", {"stage": "done"})
     assert response.status_code == 400 and "stage" in response.json()
+
+
+def test_the_pages_link_to_exports_of_what_they_show(library, city_user):
+    """The list's links carry its filters, the project page's its code, the dashboard's everything."""
+    client = Client()
+    client.force_login(city_user)
+
+    def follow(page, link_id=None, text=None) -> object:
+        html = page.content.decode()
+        pattern = rf'id="{link_id}" href="([^"]+)"' if link_id else rf'href="([^"]+)">{text}</a>'
+        response = client.get(unescape(re.search(pattern, html).group(1)))
+        assert response.status_code == 200
+        return load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+
+    listed = client.get("/projects/", {"district": "440104"})
+    _header, rows, _totals = table(follow(listed, "export-projects")["项目"])
+    assert [row[2].value for row in rows] == ["越秀项目"]
+    assert all(table(ws)[1] == [] for ws in follow(listed, "export-financing").worksheets)
+
+    detail = client.get(f"/projects/{library['hp'].pk}/")
+    loans = table(follow(detail, text="导出资金与贷款（Excel）")["贷款"])[1]
+    assert [row[0].value for row in loans] == [library["hp"].code]
+
+    dashboard = client.get("/")
+    _header, rows, _totals = table(follow(dashboard, text="导出项目清单（Excel）")["项目"])
+    assert sorted(row[2].value for row in rows) == sorted(p.name for p in (library["hp"], library["yx"]))
