@@ -145,7 +145,11 @@ def build_schedule(terms: Terms, disbursements: list[tuple[datetime.date, Decima
     schedule = Schedule(terms=terms)
     balance = ZERO
     starts = terms.signed_on
-    repaying = [k for k in range(1, periods + 1) if min(k * interval, terms.term_months) > terms.grace_months]
+    # Principal is repaid from the first period that ends after the grace months, to the last.
+    first_repaying = next(
+        (k for k in range(1, periods + 1) if min(k * interval, terms.term_months) > terms.grace_months),
+        periods + 1,
+    )
     for number in range(1, periods + 1):
         due = terms.maturity if number == periods else add_months(terms.signed_on, number * interval)
         months = min(number * interval, terms.term_months) - (number - 1) * interval
@@ -163,8 +167,8 @@ def build_schedule(terms: Terms, disbursements: list[tuple[datetime.date, Decima
             prorated += amount * rate * Decimal(max((due - day).days, 0)) / span
         interest = cents(opening * rate + prorated)
         owed = opening + drawn
-        grace = number not in repaying
-        remaining = len([k for k in repaying if k >= number])
+        grace = number < first_repaying
+        remaining = periods - max(number, first_repaying) + 1
         if grace or owed == 0:
             principal = ZERO
         elif number == periods or remaining <= 1:
