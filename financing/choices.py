@@ -36,6 +36,10 @@ class FundingStatus(models.TextChoices):
     REJECTED = "rejected", _("未获批")
 
 
+# The statuses in which a funding line's approved amount is granted: what counts as covered.
+GRANTED_STATUSES = (FundingStatus.APPROVED, FundingStatus.RECEIVED)
+
+
 class RateType(models.TextChoices):
     FIXED = "fixed", _("固定利率")
     LPR = "lpr", _("LPR 加点")

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, Q, Sum
 from django.utils import timezone
 
-from financing.choices import LoanStatus, SourceType
+from financing.choices import GRANTED_STATUSES, LoanStatus, SourceType
 from financing.models import Disbursement, FundingLine, Loan, Repayment
 from financing.selectors import loan_schedule
 from projects.choices import Category, ReviewStatus, Stage
@@ -18,7 +18,6 @@ from projects.models import District, Milestone, Project
 STALE_DAYS = 90
 LISTED = 10
 ZERO = Decimal(0)
-GRANTED = ["approved", "received"]
 
 
 def _pivot(rows, key, labels) -> list[dict]:
@@ -79,7 +78,7 @@ def dashboard_figures(*, user, today: datetime.date | None = None) -> dict:
         lines.values("source_type")
         .annotate(
             planned=Sum("planned_amount", filter=~Q(status="rejected")),
-            approved=Sum("approved_amount", filter=Q(status__in=GRANTED)),
+            approved=Sum("approved_amount", filter=Q(status__in=GRANTED_STATUSES)),
             received=Sum("received_amount"),
         )
         .order_by()

@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from financing.choices import (
+    GRANTED_STATUSES,
     LOAN_SOURCE_TYPES,
     FundingStatus,
     LoanStatus,
@@ -231,7 +232,7 @@ def seed_demo(count: int, *, rng_seed: int | None = None) -> int:
                     (FundingStatus.REJECTED, 1),
                 ],
             )
-            approved = planned if status in (FundingStatus.APPROVED, FundingStatus.RECEIVED) else Decimal(0)
+            approved = planned if status in GRANTED_STATUSES else Decimal(0)
             lines.append(
                 FundingLine(
                     project=project,

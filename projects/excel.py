@@ -6,14 +6,12 @@ from operator import itemgetter
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from financing.choices import LoanStatus, SourceType
+from financing.choices import GRANTED_STATUSES, LoanStatus, SourceType
 from financing.models import Disbursement, FundingLine, Repayment
 from portfolio.excel import Column, Sheet, heading, labels, new_workbook
 
 from .choices import Category, ReviewStatus, Stage
 from .models import Milestone
-
-GRANTED = ["approved", "received"]
 
 
 def _sums(queryset, key: str, amount: str) -> dict:
@@ -91,7 +89,7 @@ def project_figures(projects) -> dict:
     ids = projects.order_by().values("pk")
     approved = {
         (project, source): total
-        for project, source, total in FundingLine.objects.filter(project__in=ids, status__in=GRANTED)
+        for project, source, total in FundingLine.objects.filter(project__in=ids, status__in=GRANTED_STATUSES)
         .order_by()
         .values_list("project", "source_type")
         .annotate(total=Sum("approved_amount"))

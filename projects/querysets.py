@@ -32,10 +32,16 @@ class ProjectQuerySet(ScopedQuerySet):
         interest subsidy pays interest rather than investment and covers nothing here.
         - funding_gap: total investment less approved_cover.
         """
-        from financing.choices import LOAN_SOURCE_TYPES, FundingStatus, LoanStatus, SourceType
+        from financing.choices import (
+            GRANTED_STATUSES,
+            LOAN_SOURCE_TYPES,
+            FundingStatus,
+            LoanStatus,
+            SourceType,
+        )
         from financing.models import FundingLine, Loan
 
-        granted = [FundingStatus.APPROVED, FundingStatus.RECEIVED]
+        granted = GRANTED_STATUSES
         lines = FundingLine.objects.filter(project=OuterRef("pk")).exclude(
             source_type=SourceType.INTEREST_SUBSIDY
         )
@@ -54,10 +60,14 @@ class ProjectQuerySet(ScopedQuerySet):
             planned_cover=total(live.exclude(source_type__in=LOAN_SOURCE_TYPES), plan_amount)
             + Greatest(total(live.filter(source_type__in=LOAN_SOURCE_TYPES), plan_amount), signed),
             approved_cover=total(
-                lines.filter(status__in=granted).exclude(source_type__in=LOAN_SOURCE_TYPES), "approved_amount"
+                lines.filter(status__in=granted).exclude(source_type__in=LOAN_SOURCE_TYPES),
+                "approved_amount",
             )
             + Greatest(
-                total(lines.filter(status__in=granted, source_type__in=LOAN_SOURCE_TYPES), "approved_amount"),
+                total(
+                    lines.filter(status__in=granted, source_type__in=LOAN_SOURCE_TYPES),
+                    "approved_amount",
+                ),
                 signed,
             ),
         ).annotate(funding_gap=F("total_investment") - F("approved_cover"))

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
-from financing.choices import FundingStatus
+from financing.choices import GRANTED_STATUSES, FundingStatus
 from financing.models import FundingLine, Loan
 from portfolio import access
 from portfolio.audit import describe_history
@@ -41,10 +41,9 @@ def show_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def visible_project(request, pk) -> Project:
-    return get_object_or_404(
-        Project.objects.visible_to(request.user).select_related("district", "unit"), pk=pk
-    )
+def visible_project(request, pk, *, with_totals: bool = False) -> Project:
+    projects = Project.objects.visible_to(request.user).select_related("district", "unit")
+    return get_object_or_404(projects.with_financing_totals() if with_totals else projects, pk=pk)
 
 
 def page_size(request) -> int:
@@ -101,7 +100,7 @@ def project_list(request):
 
 @access.role_required
 def project_detail(request, pk):
-    project = visible_project(request, pk)
+    project = visible_project(request, pk, with_totals=True)
     user = request.user
     funding_lines = list(FundingLine.objects.filter(project=project).order_by("source_type", "year", "pk"))
     by_source = {}
@@ -113,7 +112,7 @@ def project_detail(request, pk):
         # As in ProjectQuerySet.with_financing_totals: rejected lines plan nothing; only granted ones count.
         if line.status != FundingStatus.REJECTED:
             group["planned"] += line.planned_amount
-        if line.status in (FundingStatus.APPROVED, FundingStatus.RECEIVED):
+        if line.status in GRANTED_STATUSES:
             group["approved"] += line.approved_amount
         group["received"] += line.received_amount
     review_records = list(project.review_records.select_related("by"))
@@ -123,7 +122,7 @@ def project_detail(request, pk):
     review_refusal = services.project_review_refusal(user=user, project=project) if in_review else None
     context = {
         "project": project,
-        "totals": Project.objects.with_financing_totals().get(pk=project.pk),
+        "totals": project,
         "return_comment": review_records[-1].comment if returned else "",
         "stage_changes": project.stage_changes.select_related("by"),
         "review_records": review_records,
