@@ -1,11 +1,9 @@
 """financing.xlsx: funding lines, loans, disbursements, repayments and the repayment schedules of the
 projects a list shows, one sheet each, in a fixed number of queries."""
 
-from operator import itemgetter
-
 from django.db.models import Prefetch
 
-from portfolio.excel import Column, Sheet, heading, labels, new_workbook
+from portfolio.excel import Column, Sheet, field, heading, labels, new_workbook, rows_of
 
 from .choices import FundingStatus, LoanStatus, RepaymentMethod, SourceType
 from .models import Disbursement, FundingLine, Loan, Repayment
@@ -15,15 +13,19 @@ from .selectors import loan_schedule
 def _project(path: str) -> list[Column]:
     """The project columns of a row read through `path` (the lookup from the row's model to the project)."""
     return [
-        Column("项目编号", itemgetter(f"{path}__code"), width=22),
-        Column("项目名称", itemgetter(f"{path}__name"), width=36),
-        Column("区", itemgetter(f"{path}__district__name"), width=8),
+        field("项目编号", f"{path}__code", width=22),
+        field("项目名称", f"{path}__name", width=36),
+        field("区", f"{path}__district__name", width=8),
     ]
 
 
-def _rows(queryset, columns: dict, *order):
-    """The rows of `queryset` as dicts of the values `columns` read, streamed in `order`."""
-    return queryset.order_by(*order).values(*columns).iterator(chunk_size=2000)
+def _sheet(workbook, name: str, columns: list[Column], queryset, order, title) -> int:
+    """A sheet of `queryset`'s rows in `order`; the number of rows."""
+    sheet = Sheet(workbook, name, columns, heading=title)
+    for row in rows_of(queryset, columns, order=order):
+        sheet.add(row)
+    sheet.finish()
+    return sheet.rows
 
 
 def financing_workbook(*, projects, user, filters: dict, scope: str):
@@ -31,115 +33,57 @@ def financing_workbook(*, projects, user, filters: dict, scope: str):
     workbook = new_workbook()
     title = heading(what="美丽广州建设重大项目库 · 资金与贷款", filters=filters, scope=scope, user=user)
     counts = {}
-    source_type, funding_status = labels(SourceType), labels(FundingStatus)
-    method, loan_status = labels(RepaymentMethod), labels(LoanStatus)
 
+    columns = [
+        *_project("project"),
+        field("资金来源", "source_type", shown=labels(SourceType), width=22),
+        field("项目批次", "programme", width=24),
+        field("年度", "year", kind="int", width=8),
+        field("文号", "document_no", width=20),
+        field("状态", "status", shown=labels(FundingStatus), width=10),
+        field("计划金额（万元）", "planned_amount", kind="wan", total=True),
+        field("批复金额（万元）", "approved_amount", kind="wan", total=True),
+        field("到位金额（万元）", "received_amount", kind="wan", total=True),
+        field("贴息贷款", "loan__lender__name", width=22),
+        field("贴息率（%）", "subsidy_rate", kind="percent", width=10),
+    ]
     lines = FundingLine.objects.filter(project__in=ids)
-    sheet = Sheet(
-        workbook,
-        "资金来源",
-        [
-            *_project("project"),
-            Column("资金来源", lambda f: source_type[f["source_type"]], width=22),
-            Column("项目批次", itemgetter("programme"), width=24),
-            Column("年度", itemgetter("year"), kind="int", width=8),
-            Column("文号", itemgetter("document_no"), width=20),
-            Column("状态", lambda f: funding_status[f["status"]], width=10),
-            Column("计划金额（万元）", itemgetter("planned_amount"), kind="wan", total=True),
-            Column("批复金额（万元）", itemgetter("approved_amount"), kind="wan", total=True),
-            Column("到位金额（万元）", itemgetter("received_amount"), kind="wan", total=True),
-            Column("贴息贷款", itemgetter("loan__lender__name"), width=22),
-            Column("贴息率（%）", itemgetter("subsidy_rate"), kind="percent", width=10),
-        ],
-        heading=title,
-    )
-    fields = (
-        "project__code",
-        "project__name",
-        "project__district__name",
-        "source_type",
-        "programme",
-        "year",
-        "document_no",
-        "status",
-        "planned_amount",
-        "approved_amount",
-        "received_amount",
-        "loan__lender__name",
-        "subsidy_rate",
-    )
-    for line in _rows(lines, fields, "project__district", "project__code", "year", "pk"):
-        sheet.add(line)
-    sheet.finish()
-    counts["funding_lines"] = sheet.rows
+    order = ("project__district", "project__code", "year", "pk")
+    counts["funding_lines"] = _sheet(workbook, "资金来源", columns, lines, order, title)
 
-    loans = (
-        Loan.objects.filter(project__in=ids)
-        .select_related("project__district", "lender", "borrower")
-        .with_balances()
-        .order_by("project__district", "project__code", "pk")
-    )
-    sheet = Sheet(
-        workbook,
-        "贷款",
-        [
-            Column("项目编号", lambda i: i.project.code, width=22),
-            Column("项目名称", lambda i: i.project.name, width=36),
-            Column("区", lambda i: i.project.district.name, width=8),
-            Column("贷款银行", lambda i: i.lender.name, width=26),
-            Column("贷款主体", lambda i: i.borrower.name, width=30),
-            Column("合同编号", lambda i: i.contract_no, width=18),
-            Column("签约日期", lambda i: i.signed_on, kind="date", width=12),
-            Column("贷款金额（万元）", lambda i: i.principal, kind="wan", total=True),
-            Column("期限（月）", lambda i: i.term_months, kind="int", width=8),
-            Column("年利率（%）", lambda i: i.annual_rate, kind="percent", width=9),
-            Column("宽限期（月）", lambda i: i.grace_months, kind="int", width=8),
-            Column("还款方式", lambda i: method[i.repayment_method], width=12),
-            Column("状态", lambda i: loan_status[i.status], width=8),
-            Column("已提款（万元）", lambda i: i.disbursed, kind="wan", total=True),
-            Column("未偿还本金（万元）", lambda i: i.outstanding, kind="wan", total=True),
-        ],
-        heading=title,
-    )
-    for loan in loans.iterator(chunk_size=2000):
-        sheet.add(loan)
-    sheet.finish()
-    counts["loans"] = sheet.rows
+    columns = [
+        *_project("project"),
+        field("贷款银行", "lender__name", width=26),
+        field("贷款主体", "borrower__name", width=30),
+        field("合同编号", "contract_no", width=18),
+        field("签约日期", "signed_on", kind="date", width=12),
+        field("贷款金额（万元）", "principal", kind="wan", total=True),
+        field("期限（月）", "term_months", kind="int", width=8),
+        field("年利率（%）", "annual_rate", kind="percent", width=9),
+        field("宽限期（月）", "grace_months", kind="int", width=8),
+        field("还款方式", "repayment_method", shown=labels(RepaymentMethod), width=12),
+        field("状态", "status", shown=labels(LoanStatus), width=8),
+        field("已提款（万元）", "disbursed", kind="wan", total=True),
+        field("未偿还本金（万元）", "outstanding", kind="wan", total=True),
+    ]
+    loans = Loan.objects.filter(project__in=ids)
+    by_project = ("project__district", "project__code", "pk")
+    counts["loans"] = _sheet(workbook, "贷款", columns, loans.with_balances(), by_project, title)
 
-    entry_fields = (
-        "loan__project__code",
-        "loan__project__name",
-        "loan__project__district__name",
-        "loan__lender__name",
-        "loan__contract_no",
-        "date",
-    )
     for model, name, amounts in (
         (Disbursement, "提款", {"amount": "提款金额（万元）"}),
         (Repayment, "还款", {"principal": "偿还本金（万元）", "interest": "支付利息（万元）"}),
     ):
-        sheet = Sheet(
-            workbook,
-            name,
-            [
-                *_project("loan__project"),
-                Column("贷款银行", itemgetter("loan__lender__name"), width=26),
-                Column("合同编号", itemgetter("loan__contract_no"), width=18),
-                Column("日期", itemgetter("date"), kind="date", width=12),
-                *(
-                    Column(header, itemgetter(field), kind="wan", total=True)
-                    for field, header in amounts.items()
-                ),
-            ],
-            heading=title,
-        )
-        fields = (*entry_fields, *amounts)
+        columns = [
+            *_project("loan__project"),
+            field("贷款银行", "loan__lender__name", width=26),
+            field("合同编号", "loan__contract_no", width=18),
+            field("日期", "date", kind="date", width=12),
+            *(field(header, amount, kind="wan", total=True) for amount, header in amounts.items()),
+        ]
         entries = model.objects.filter(loan__project__in=ids)
         order = ("loan__project__district", "loan__project__code", "loan", "date", "pk")
-        for entry in _rows(entries, fields, *order):
-            sheet.add(entry)
-        sheet.finish()
-        counts[model._meta.model_name] = sheet.rows
+        counts[model._meta.model_name] = _sheet(workbook, name, columns, entries, order, title)
 
     sheet = Sheet(
         workbook,
@@ -158,10 +102,16 @@ def financing_workbook(*, projects, user, filters: dict, scope: str):
         ],
         heading=title,
     )
-    for loan in loans.prefetch_related(
-        Prefetch("disbursements", queryset=Disbursement.objects.order_by("date", "pk")),
-        Prefetch("repayments", queryset=Repayment.objects.order_by("date", "pk")),
-    ):
+    # The schedules need the loans themselves with their entries, a chunk of loans at a time.
+    scheduled = (
+        loans.select_related("project", "lender")
+        .order_by(*by_project)
+        .prefetch_related(
+            Prefetch("disbursements", queryset=Disbursement.objects.order_by("date", "pk")),
+            Prefetch("repayments", queryset=Repayment.objects.order_by("date", "pk")),
+        )
+    )
+    for loan in scheduled.iterator(chunk_size=2000):
         schedule = loan_schedule(
             loan=loan, disbursements=loan.disbursements.all(), repayments=loan.repayments.all()
         )

@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 
 from django.utils import timezone
 from openpyxl import Workbook
@@ -36,6 +37,22 @@ class Column:
     kind: str = "text"  # text | wan (an amount in 元 shown in 万元) | int | date | percent
     width: int = 14
     total: bool = False
+    reads: tuple[str, ...] = ()  # the values() fields a row needs for this column
+
+
+def field(header: str, name: str, *, shown: dict | None = None, **options) -> Column:
+    """A column showing the row's `name` (a values() field), or its label in `shown`."""
+    value = itemgetter(name) if shown is None else (lambda row: shown[row[name]])
+    return Column(header, value, reads=(name,), **options)
+
+
+def rows_of(queryset, columns: list[Column], *, extra=(), order=()):
+    """The rows of `queryset` as dicts of what `columns` (and `extra`) read, streamed in `order` (or in the
+    queryset's own order)."""
+    reads = dict.fromkeys([*extra, *(name for column in columns for name in column.reads)])
+    if order:
+        queryset = queryset.order_by(*order)
+    return queryset.values(*reads).iterator(chunk_size=2000)
 
 
 class _Labels(dict):

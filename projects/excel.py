@@ -1,14 +1,12 @@
 """projects.xlsx: one row per project, with funding by source, loans and milestones, in a fixed number of
 queries whatever the number of projects (grouped sums loaded once, projects streamed)."""
 
-from operator import itemgetter
-
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from financing.choices import GRANTED_STATUSES, LoanStatus, SourceType
 from financing.models import Disbursement, FundingLine, Repayment
-from portfolio.excel import Column, Sheet, heading, labels, new_workbook
+from portfolio.excel import Column, Sheet, field, heading, labels, new_workbook, rows_of
 
 from .choices import Category, ReviewStatus, Stage
 from .models import Milestone
@@ -18,45 +16,25 @@ def _sums(queryset, key: str, amount: str) -> dict:
     return dict(queryset.order_by().values_list(key).annotate(total=Sum(amount)))
 
 
-# What each row reads from the database: plain values, no model instances (the export's main cost is writing).
-ROW_FIELDS = (
-    "pk",
-    "code",
-    "national_code",
-    "name",
-    "district__name",
-    "unit__name",
-    "category",
-    "stage",
-    "review_status",
-    "implementing_org__name",
-    "start_year",
-    "end_year",
-    "total_investment",
-    "funding_gap",
-    "loan_principal_total",
-)
-
-
 def project_columns(extra: dict) -> list[Column]:
-    """The columns of projects.xlsx over rows of ROW_FIELDS, with `extra` from project_figures."""
+    """The columns of projects.xlsx over values() rows of projects (with their financing totals and "pk"),
+    with `extra` from project_figures: plain values, no model instances (the export's cost is writing)."""
     approved, loans, milestones = extra["approved"], extra["loans"], extra["milestones"]
-    category, stage, status = labels(Category), labels(Stage), labels(ReviewStatus)
     disbursed, repaid = loans["disbursed"], loans["repaid"]
     following, overdue = milestones["next"], milestones["overdue"]
     columns = [
-        Column("项目编号", itemgetter("code"), width=22),
-        Column("全国投资项目代码", itemgetter("national_code"), width=26),
-        Column("项目名称", itemgetter("name"), width=40),
-        Column("区", itemgetter("district__name"), width=8),
-        Column("美丽单元", itemgetter("unit__name"), width=22),
-        Column("类别", lambda p: category[p["category"]], width=14),
-        Column("阶段", lambda p: stage[p["stage"]], width=8),
-        Column("入库状态", lambda p: status[p["review_status"]], width=10),
-        Column("实施主体", itemgetter("implementing_org__name"), width=30),
-        Column("计划开工年份", itemgetter("start_year"), kind="int", width=10),
-        Column("计划完工年份", itemgetter("end_year"), kind="int", width=10),
-        Column("总投资（万元）", itemgetter("total_investment"), kind="wan", total=True),
+        field("项目编号", "code", width=22),
+        field("全国投资项目代码", "national_code", width=26),
+        field("项目名称", "name", width=40),
+        field("区", "district__name", width=8),
+        field("美丽单元", "unit__name", width=22),
+        field("类别", "category", shown=labels(Category), width=14),
+        field("阶段", "stage", shown=labels(Stage), width=8),
+        field("入库状态", "review_status", shown=labels(ReviewStatus), width=10),
+        field("实施主体", "implementing_org__name", width=30),
+        field("计划开工年份", "start_year", kind="int", width=10),
+        field("计划完工年份", "end_year", kind="int", width=10),
+        field("总投资（万元）", "total_investment", kind="wan", total=True),
     ]
     for source in SourceType:
         columns.append(
@@ -68,8 +46,8 @@ def project_columns(extra: dict) -> list[Column]:
             )
         )
     columns += [
-        Column("资金缺口（万元）", itemgetter("funding_gap"), kind="wan", total=True),
-        Column("贷款金额（万元）", itemgetter("loan_principal_total"), kind="wan", total=True),
+        field("资金缺口（万元）", "funding_gap", kind="wan", total=True),
+        field("贷款金额（万元）", "loan_principal_total", kind="wan", total=True),
         Column("已提款（万元）", lambda p: disbursed.get(p["pk"], 0), kind="wan", total=True),
         Column(
             "未偿还本金（万元）",
@@ -127,13 +105,14 @@ def projects_workbook(*, projects, user, filters: dict, scope: str):
     """The workbook of `projects` (already scoped and filtered): one sheet, streamed."""
     projects = projects.with_financing_totals().order_by("district", "code", "pk")
     workbook = new_workbook()
+    columns = project_columns(project_figures(projects))
     sheet = Sheet(
         workbook,
         "项目",
-        project_columns(project_figures(projects)),
+        columns,
         heading=heading(what="美丽广州建设重大项目库 · 项目清单", filters=filters, scope=scope, user=user),
     )
-    for row in projects.values(*ROW_FIELDS).iterator(chunk_size=2000):
+    for row in rows_of(projects, columns, extra=["pk"]):
         sheet.add(row)
     sheet.finish()
     return workbook, sheet.rows
