@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Max, Min, Sum
 from django.utils.translation import gettext as _
 
 from portfolio import access
@@ -129,27 +129,28 @@ def loan_terms_check(*, loan: Loan) -> None:
     """Rules between a loan and its entries, for changes to the loan itself (the service and the admin)."""
     if loan.pk is None:
         return
-    disbursed = _sum(Disbursement.objects.filter(loan=loan), "amount")
+    drawn = Disbursement.objects.filter(loan=loan).aggregate(
+        total=Sum("amount"), first=Min("date"), last=Max("date")
+    )
+    disbursed = drawn["total"] or Decimal(0)
     if loan.principal is not None and loan.principal < disbursed:
         raise ValidationError(
             {"principal": _("贷款金额不能小于已提款金额 %(d)s 元。") % {"d": f"{disbursed:,.2f}"}}
         )
-    dates = Disbursement.objects.filter(loan=loan).order_by("date").values_list("date", flat=True)
-    if loan.signed_on is not None and dates:
-        if dates[0] < loan.signed_on:
+    if loan.signed_on is not None and drawn["first"] is not None:
+        if drawn["first"] < loan.signed_on:
             raise ValidationError(
-                {"signed_on": _("签约日期不能晚于第一笔提款日期 %(d)s。") % {"d": dates[0]}}
+                {"signed_on": _("签约日期不能晚于第一笔提款日期 %(d)s。") % {"d": drawn["first"]}}
             )
-        last = dates.reverse()[0]
-        if loan.maturity and last > loan.maturity:
+        if loan.maturity and drawn["last"] > loan.maturity:
             raise ValidationError(
                 {
                     "term_months": _("到期日 %(m)s 不能早于最后一笔提款日期 %(d)s。")
-                    % {"m": loan.maturity, "d": last}
+                    % {"m": loan.maturity, "d": drawn["last"]}
                 }
             )
     if loan.annual_rate is not None:
-        subsidy = loan.subsidies.order_by("-subsidy_rate").values_list("subsidy_rate", flat=True).first()
+        subsidy = loan.subsidies.aggregate(highest=Max("subsidy_rate"))["highest"]
         if subsidy is not None and subsidy > loan.annual_rate:
             raise ValidationError(
                 {"annual_rate": _("年利率不能低于所关联贴息的贴息率 %(r)s%%。") % {"r": subsidy.normalize()}}
