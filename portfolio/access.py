@@ -14,6 +14,9 @@ DISTRICT_USER = "district_user"
 FINANCE = "finance"
 LENDER = "lender"
 ROLES = (CITY_STAFF, DISTRICT_USER, FINANCE, LENDER)
+# The roles that use the site and the API, and those of them that create and change projects.
+MEMBERS = (CITY_STAFF, DISTRICT_USER, FINANCE)
+EDITORS = (CITY_STAFF, DISTRICT_USER)
 # When a user is in more than one role group, the stronger role wins.
 _PRECEDENCE = {CITY_STAFF: 0, FINANCE: 1, DISTRICT_USER: 2, LENDER: 3}
 
@@ -93,7 +96,7 @@ def role_required(view):
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if role_of(request.user) not in (CITY_STAFF, DISTRICT_USER, FINANCE):
+        if role_of(request.user) not in MEMBERS:
             raise PermissionDenied(_("您的账户尚未分配角色，请联系市项目办。"))
         return view(request, *args, **kwargs)
 

@@ -20,8 +20,6 @@ from rest_framework.response import Response
 from . import access
 from .errors import StaleObjectError
 
-MEMBER_ROLES = (access.CITY_STAFF, access.DISTRICT_USER, access.FINANCE)
-
 
 class HasRole(permissions.BasePermission):
     """Signed in, with a role; writes only for the roles a view names in `write_roles`.
@@ -38,7 +36,7 @@ class HasRole(permissions.BasePermission):
         role = access.role_of(request.user)
         if role == access.LENDER:
             self.message = _("贷款银行账户的查询范围尚未开通，请联系市项目办。")
-        if role not in MEMBER_ROLES:
+        if role not in access.MEMBERS:
             return False
         if request.method in permissions.SAFE_METHODS or getattr(view, "action", None) is None:
             return True  # a read, or a method the view does not have (405)

@@ -16,8 +16,6 @@ from projects.imports import ImportFileError, import_projects, template_workbook
 from . import access
 from .excel import XLSX
 
-EDITORS = (access.CITY_STAFF, access.DISTRICT_USER)
-
 
 class ImportTemplate(APIView):
     @extend_schema(responses={(200, XLSX): OpenApiResponse(OpenApiTypes.BINARY)}, summary="项目批量申报模板")
@@ -33,7 +31,7 @@ class ProjectImport(APIView):
     `dry_run=true` checks and answers 200 with what would be created."""
 
     parser_classes = [MultiPartParser]
-    write_roles = EDITORS
+    write_roles = access.EDITORS
 
     @extend_schema(
         request={

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -68,10 +69,8 @@ def template_workbook(user) -> Workbook:
     sheet = workbook.active
     sheet.title = SHEET
     sheet.append(HEADERS)
-    for index, (header, _name, required) in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=index)
-        cell.value = f"{header}" if not required else header
-        sheet.column_dimensions[cell.column_letter].width = 18 if index != 1 else 36
+    for index in range(1, len(COLUMNS) + 1):
+        sheet.column_dimensions[get_column_letter(index)].width = 18 if index != 1 else 36
     sheet.freeze_panes = "A2"
     options = workbook.create_sheet("选项")
     districts = list(District.objects.order_by("code").values_list("name", flat=True))
@@ -191,7 +190,7 @@ class _RowErrors(Exception):
         self.errors = errors
 
 
-def _parse(number: int, values: dict, user, lookups: dict) -> dict:
+def _parse(number: int, values: dict, lookups: dict) -> dict:
     errors, fields = [], {}
 
     def fail(name, message):
@@ -269,10 +268,11 @@ def _import_projects(upload, *, user, commit: bool) -> ImportResult:
     refusal = services.project_create_refusal(user=user)
     if refusal:
         raise PermissionDenied(refusal)
+    districts = list(District.objects.all())
     lookups = {
         "districts": {
-            **{d.code: d for d in District.objects.all()},
-            **{d.name: d for d in District.objects.all()},
+            **{d.code: d for d in districts},
+            **{d.name: d for d in districts},
         },
         "categories": {**{c.value: c.value for c in Category}, **{str(c.label): c.value for c in Category}},
         "organizations": {o.name: o for o in Organization.objects.exclude(kind="bank")},
@@ -282,7 +282,7 @@ def _import_projects(upload, *, user, commit: bool) -> ImportResult:
     seen_names, seen_codes, checked = {}, {}, []
     for number, values in rows:
         try:
-            fields = _parse(number, values, user, lookups)
+            fields = _parse(number, values, lookups)
         except _RowErrors as problem:
             result.errors.extend(problem.errors)
             continue

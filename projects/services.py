@@ -1,7 +1,6 @@
 """Every write to projects, stages, reviews and milestones. Each writes one audit entry in its transaction."""
 
 import datetime
-import functools
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,12 +47,9 @@ DISTRICT_EDITABLE = (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
 
 def project_edit_refusal(*, user, project: Project) -> str | None:
     """Why `user` may not change `project` now, or None when it may; pages ask before showing a form."""
-    role = access.role_of(user)
-    if role == access.CITY_STAFF:
-        return None
-    if role != access.DISTRICT_USER or access.district_code_of(user) != project.district_id:
+    if not access.is_project_editor(user, project):
         return _("您无权修改该项目。")
-    if project.review_status not in DISTRICT_EDITABLE:
+    if access.role_of(user) == access.DISTRICT_USER and project.review_status not in DISTRICT_EDITABLE:
         return _("只有草稿或已退回的项目可以由区用户修改；该项目当前状态为“%(s)s”。") % {
             "s": project.get_review_status_display()
         }
@@ -97,15 +93,7 @@ def project_create(*, acting_user, code: str = "", **fields) -> Project:
     refusal = project_create_refusal(user=acting_user)
     if refusal:
         raise PermissionDenied(refusal)
-    district = fields.get("district")
-    if access.role_of(acting_user) == access.DISTRICT_USER:
-        own = access.district_code_of(acting_user)
-        if district is None:
-            fields["district"] = district = District.objects.get(pk=own)
-        elif district.pk != own:
-            raise ValidationError({"district": _("区用户只能为本区新建项目。")})
-    if district is None:
-        raise ValidationError({"district": _("请选择项目所在的区。")})
+    district = _district_for(fields, _own_district_code(acting_user))
     if code:
         _check_code(code, district, acting_user)
     for attempt in range(5):
@@ -137,31 +125,39 @@ class BatchRefused(ValidationError):
         self.errors = errors
 
 
-def _draft(acting_user, fields: dict, own_district: str | None) -> Project:
-    """An unsaved draft of `fields`, checked as project_create checks it, without a query per rule."""
-    reject_unknown_fields(fields, PROJECT_FIELDS)
+def _own_district_code(user) -> str | None:
+    """A district user's district, to which its new projects are held; None for city staff."""
+    return access.district_code_of(user) if access.role_of(user) == access.DISTRICT_USER else None
+
+
+def _district_for(fields: dict, own_code: str | None, own: District | None = None) -> District:
+    """The district of a new project (set in `fields`): a district user's own, by default and only."""
     district = fields.get("district")
-    if own_district is not None and district is not None and district.pk != own_district:
-        raise ValidationError({"district": _("区用户只能为本区新建项目。")})
+    if own_code is not None:
+        if district is None:
+            fields["district"] = district = own or District.objects.get(pk=own_code)
+        elif district.pk != own_code:
+            raise ValidationError({"district": _("区用户只能为本区新建项目。")})
     if district is None:
         raise ValidationError({"district": _("请选择项目所在的区。")})
+    return district
+
+
+def _draft(acting_user, fields: dict, own_code: str | None, own: District | None) -> Project:
+    """An unsaved draft of `fields`, checked as project_create checks it, without a query per rule."""
+    reject_unknown_fields(fields, PROJECT_FIELDS)
+    fields = dict(fields)
+    _district_for(fields, own_code, own)
     project = Project(
         created_by=acting_user, review_status=ReviewStatus.DRAFT, stage=Stage.PLANNING, **fields
     )
     # Every field is checked as full_clean would, but the code (numbered at insert) and related rows given
     # as instances loaded from the database, which exist: no query to check each one again.
-    loaded = frozenset(
-        name for name, value in fields.items() if isinstance(value, Model) and not value._state.adding
-    )
-    project.clean_fields(exclude=_code_and(loaded))
+    loaded = {name for name, value in fields.items() if isinstance(value, Model) and not value._state.adding}
+    project.clean_fields(exclude={"code", "created_by", *loaded})
     project.clean_row()
     validate_checks(project)
     return project
-
-
-@functools.cache
-def _code_and(names: frozenset) -> frozenset:
-    return names | {"code", "created_by"}
 
 
 def project_create_many(*, acting_user, items: list[dict]) -> list[Project]:
@@ -175,16 +171,12 @@ def project_create_many(*, acting_user, items: list[dict]) -> list[Project]:
     refusal = project_create_refusal(user=acting_user)
     if refusal:
         raise PermissionDenied(refusal)
-    own = (
-        access.district_code_of(acting_user) if access.role_of(acting_user) == access.DISTRICT_USER else None
-    )
+    own_code = _own_district_code(acting_user)
+    own = District.objects.get(pk=own_code) if own_code is not None else None
     errors, drafts = {}, {}
-    own_district = District.objects.get(pk=own) if own is not None else None
     for index, fields in enumerate(items):
-        if own_district is not None and fields.get("district") is None:
-            fields = {**fields, "district": own_district}
         try:
-            drafts[index] = _draft(acting_user, fields, own)
+            drafts[index] = _draft(acting_user, fields, own_code, own)
         except ValidationError as error:
             errors[index] = error
     codes = {project.national_code: index for index, project in drafts.items() if project.national_code}

@@ -20,8 +20,6 @@ from .serializers import (
     UnitSerializer,
 )
 
-EDITORS = (access.CITY_STAFF, access.DISTRICT_USER)
-
 
 class DistrictViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = District.objects.all()
@@ -46,7 +44,7 @@ class ProjectViewSet(ServiceModelViewSet):
 
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilterSet
-    write_roles = EDITORS
+    write_roles = access.EDITORS
     reread_after_write = True  # the funding gap is computed
 
     def get_queryset(self):
@@ -97,7 +95,7 @@ class ProjectViewSet(ServiceModelViewSet):
 class MilestoneViewSet(ServiceModelViewSet):
     serializer_class = MilestoneSerializer
     filterset_class = MilestoneFilterSet
-    write_roles = EDITORS
+    write_roles = access.EDITORS
 
     def get_queryset(self):
         return Milestone.objects.visible_to(self.request.user).order_by("project", "planned_date", "pk")
