@@ -2,7 +2,7 @@
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.generics import GenericAPIView
 
 from financing.excel import financing_workbook
@@ -35,26 +35,20 @@ class WorkbookExport(GenericAPIView):
     def get(self, request, *args, **kwargs):
         projects = self.filter_queryset(self.get_queryset())
         filters = {key: request.query_params.get(key) for key in self.filterset_class.base_filters}
-        workbook, _counts = type(self).build(
+        workbook, _counts = self.build(
             projects=projects, user=request.user, filters=filters, scope=scope_label(request.user)
         )
         filename = f"{self.name}-{today_stamp()}.xlsx"
         return FileResponse(save_to_temp(workbook), as_attachment=True, filename=filename, content_type=XLSX)
 
 
+@extend_schema_view(get=extend_schema(responses=WORKBOOK, summary="项目清单（Excel）"))
 class ProjectsExport(WorkbookExport):
-    build = projects_workbook
+    build = staticmethod(projects_workbook)
     name = "projects"
 
-    @extend_schema(responses=WORKBOOK, summary="项目清单（Excel）")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
-
+@extend_schema_view(get=extend_schema(responses=WORKBOOK, summary="资金与贷款（Excel）"))
 class FinancingExport(WorkbookExport):
-    build = financing_workbook
+    build = staticmethod(financing_workbook)
     name = "financing"
-
-    @extend_schema(responses=WORKBOOK, summary="资金与贷款（Excel）")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)

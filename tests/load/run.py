@@ -45,7 +45,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def run(*command, env=None, quiet=True) -> str:
+def run(*command, env=None) -> str:
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         sys.exit(f"failed: {' '.join(map(str, command))}\n{result.stdout}\n{result.stderr}")
@@ -54,9 +54,11 @@ def run(*command, env=None, quiet=True) -> str:
 
 def local_database() -> str:
     port = run(str(ROOT / "scripts" / "local-postgres"), "start").strip().splitlines()[-1]
-    sql = f"DROP DATABASE IF EXISTS {DATABASE}; CREATE DATABASE {DATABASE} OWNER portfolio_ci;"
-    for statement in sql.split(";")[:2]:
-        run("su", "postgres", "-c", f'psql -q -p {port} -c "{statement.strip()}"')
+    for statement in (
+        f"DROP DATABASE IF EXISTS {DATABASE}",
+        f"CREATE DATABASE {DATABASE} OWNER portfolio_ci",
+    ):
+        run("su", "postgres", "-c", f'psql -q -p {port} -c "{statement}"')
     return f"postgres://portfolio_ci:portfolio_ci@127.0.0.1:{port}/{DATABASE}"
 
 

@@ -48,6 +48,20 @@ def production(monkeypatch):
         yield made
 
 
+def fresh_app(code: str, *, database: Path) -> subprocess.CompletedProcess:
+    """Run `code` in a new app process (DEBUG on, its own SQLite file, a test Client imported)."""
+    script = (
+        "import os, django\n"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'portfolio.settings')\n"
+        "django.setup()\n"
+        "from django.test import Client\n"
+        f"{code}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_VERSION", "DATABASE_URL"}}
+    env.update(DEBUG="1", DATABASE_URL=f"sqlite:///{database}", ALLOWED_HOSTS="testserver")
+    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+
+
 def test_security_headers_and_cookie_flags(production):
     user = UserFactory(username="prod_user", role="city_staff", password="Long-enough-pass-2025")
     client = Client()
@@ -116,16 +130,7 @@ def test_every_request_is_logged_with_user_and_status(city_user, caplog):
 
 def test_the_server_log_is_one_json_object_a_line(tmp_path):
     """A real app process with the settings' logging: what it writes to standard error."""
-    script = (
-        "import os, django\n"
-        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'portfolio.settings')\n"
-        "django.setup()\n"
-        "from django.test import Client\n"
-        "Client().get('/accounts/login/?next=/projects/')\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_VERSION", "DATABASE_URL"}}
-    env.update(DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3", ALLOWED_HOSTS="testserver")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+    result = fresh_app("Client().get('/accounts/login/?next=/projects/')", database=tmp_path / "db.sqlite3")
     lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     request = next(line for line in lines if line["logger"] == "portfolio.requests")
     assert request | {"time": None, "ms": None} == {
@@ -150,16 +155,10 @@ def test_health_answers_200_with_the_database():
 
 def test_health_answers_503_without_the_database(tmp_path):
     """A real app process whose database cannot be reached (its file's folder does not exist)."""
-    script = (
-        "import os, django\n"
-        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'portfolio.settings')\n"
-        "django.setup()\n"
-        "from django.test import Client\n"
-        "r = Client().get('/healthz'); print(r.status_code, r.content.decode())\n"
+    result = fresh_app(
+        "r = Client().get('/healthz'); print(r.status_code, r.content.decode())",
+        database=tmp_path / "missing" / "db.sqlite3",
     )
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_VERSION", "DATABASE_URL"}}
-    env.update(DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path}/missing/db.sqlite3", ALLOWED_HOSTS="testserver")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
     status, body = result.stdout.strip().split(" ", 1)
     assert status == "503", result.stderr
     assert json.loads(body) == {"status": "unavailable", "database": False}
