@@ -1,20 +1,9 @@
 from django import forms
 
-from projects.forms import BootstrapMixin, DateInput
+from projects.forms import DateInput, ServiceValidatedForm
 
 from .models import Disbursement, FundingLine, Loan, Repayment
 from .services import FUNDING_LINE_FIELDS, LOAN_FIELDS
-
-
-class ServiceValidatedForm(BootstrapMixin, forms.ModelForm):
-    """Shapes the input only; the service validates the record and reports back."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.style()
-
-    def _post_clean(self):
-        pass
 
 
 class FundingLineForm(ServiceValidatedForm):

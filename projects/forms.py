@@ -27,7 +27,19 @@ class BootstrapMixin:
                 widget.attrs.setdefault("class", "form-control")
 
 
-class ProjectForm(BootstrapMixin, forms.ModelForm):
+class ServiceValidatedForm(BootstrapMixin, forms.ModelForm):
+    """Shapes the input only; the service validates the record (scope, uniqueness, cross-field rules) and
+    reports back."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.style()
+
+    def _post_clean(self):
+        pass
+
+
+class ProjectForm(ServiceValidatedForm):
     """Shapes the input; project_create / project_update decide. `version` guards against lost updates."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -56,11 +68,6 @@ class ProjectForm(BootstrapMixin, forms.ModelForm):
             self.fields["unit"].queryset = Unit.objects.filter(district_id=district_code)
         else:
             self.fields["unit"].queryset = Unit.objects.select_related("district")
-        self.style()
-
-    def _post_clean(self):
-        # The services validate the model (scope, uniqueness, cross-field rules) and report back.
-        pass
 
 
 class ReviewForm(BootstrapMixin, forms.Form):
@@ -96,7 +103,7 @@ class StageForm(BootstrapMixin, forms.Form):
         self.style()
 
 
-class MilestoneForm(BootstrapMixin, forms.ModelForm):
+class MilestoneForm(ServiceValidatedForm):
     class Meta:
         model = Milestone
         fields = ["name", "planned_date", "actual_date", "responsible", "note"]
@@ -105,10 +112,3 @@ class MilestoneForm(BootstrapMixin, forms.ModelForm):
             "actual_date": DateInput(),
             "note": forms.Textarea(attrs={"rows": 2}),
         }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.style()
-
-    def _post_clean(self):
-        pass
