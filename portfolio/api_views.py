@@ -29,11 +29,13 @@ class ServiceWrites:
 
     def perform_create(self, serializer):
         serializer.save()
-        if self.reread_after_write:
-            serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+        self._reread(serializer)
 
     def perform_update(self, serializer):
         serializer.save()
+        self._reread(serializer)
+
+    def _reread(self, serializer):
         if self.reread_after_write:
             serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
