@@ -11,10 +11,13 @@ Conventions (stated on the loan page too):
   / 12), plus, for money drawn during the period, the period rate prorated by the days it was out. Money drawn
   on a due date counts from the next period.
 - Periods that end within the grace period pay interest only.
-- 等额本金 repays the balance due in equal parts over the remaining periods; 等额本息 pays the annuity on the
-  balance due over the remaining periods (principal = annuity − balance × period rate); 到期一次还本 repays it
-  all at maturity. The last period repays whatever is left, so the principal parts add up exactly to what
-  was disbursed. A drawing made after repayments began is spread over the periods that remain.
+- 等额本金 repays the balance due in equal parts over the remaining periods; 到期一次还本 repays it all at
+  maturity. 等额本息 pays the same installment (principal + interest) every period: the annuity on the balance
+  due when repayment starts, over the periods then remaining, at the regular period rate, rounded to the 分;
+  each period's principal is that installment less the period's (rounded) interest. The last period repays
+  whatever is left, so the principal parts add up exactly to what was disbursed. A drawing made after
+  repayments began is spread over the periods that remain (for 等额本息, the annuity is recomputed on the new
+  balance over those periods).
 """
 
 import calendar
@@ -142,8 +145,10 @@ def build_schedule(terms: Terms, disbursements: list[tuple[datetime.date, Decima
     periods = -(-terms.term_months // interval)  # the last period may be shorter
     yearly = terms.annual_rate / 100
     pending = sorted(disbursements)
+    regular = yearly * interval / 12  # the rate of a full period
     schedule = Schedule(terms=terms)
     balance = ZERO
+    annuity = None  # 等额本息: the installment, set when repayment starts and reset by later drawings
     starts = terms.signed_on
     # Principal is repaid from the first period that ends after the grace months, to the last.
     first_repaying = next(
@@ -175,11 +180,13 @@ def build_schedule(terms: Terms, disbursements: list[tuple[datetime.date, Decima
             principal = owed
         elif terms.method == "bullet":
             principal = ZERO
-        elif terms.method == "equal_installment" and rate > 0:
-            # The annuity over the remaining periods at the regular period rate.
-            regular = yearly * interval / 12
-            factor = (1 + regular) ** remaining
-            principal = cents(owed * regular * factor / (factor - 1) - owed * regular)
+        elif terms.method == "equal_installment" and regular > 0:
+            if annuity is None or owed != balance:
+                # Repayment starts, or money was drawn since the last period: the annuity on what is owed now,
+                # over the remaining periods at the regular period rate.
+                factor = (1 + regular) ** remaining
+                annuity = cents(owed * regular * factor / (factor - 1))
+            principal = min(annuity - interest, owed)
         else:
             principal = cents(owed / remaining)
         balance = owed - principal

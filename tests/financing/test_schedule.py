@@ -1,7 +1,9 @@
 """Schedules against examples worked by hand (rate 3.6 % a year: 0.9 % a quarter, 0.3 % a month)."""
 
 import datetime
+import math
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -166,3 +168,105 @@ def test_a_zero_rate_loan_repays_principal_only():
 def test_rates_must_be_decimal():
     with pytest.raises(TypeError):
         terms("bullet", annual_rate=3.6)
+
+
+# 等额本息 against an independent reference in exact fractions (no floats, no Decimal arithmetic).
+
+
+def round_half_up_to_cent(value: Fraction) -> Decimal:
+    return Decimal(math.floor(value * 100 + Fraction(1, 2))).scaleb(-2)
+
+
+def reference_annuity(balance: Fraction, rate: Fraction, periods: int) -> Decimal:
+    """B·r / (1 − (1 + r)⁻ⁿ), rounded half up to the 分."""
+    return round_half_up_to_cent(balance * rate / (1 - (1 + rate) ** -periods))
+
+
+def reference_rows(amount, annual_rate, term_months, interval_months, grace_months):
+    """(principal, interest) of each period for one drawing at signing, a whole number of periods."""
+    rate = Fraction(annual_rate) / 100 * interval_months / 12
+    periods = term_months // interval_months
+    grace_periods = sum(1 for k in range(1, periods + 1) if k * interval_months <= grace_months)
+    balance = Fraction(amount)
+    annuity = reference_annuity(balance, rate, periods - grace_periods)
+    expected = []
+    for number in range(1, periods + 1):
+        interest = round_half_up_to_cent(balance * rate)
+        if number <= grace_periods:
+            principal = Decimal("0.00")
+        elif number == periods:
+            principal = round_half_up_to_cent(balance)  # exact: the balance is whole 分
+        else:
+            principal = annuity - interest
+        balance -= Fraction(principal)
+        expected.append((principal, interest))
+    return annuity, grace_periods, expected
+
+
+ANNUITY_CASES = [
+    # amount, annual rate %, term months, interval months, grace months
+    pytest.param("1000000.00", "4.9", 360, 1, 0, id="1m-4.9%-360-monthly"),
+    pytest.param("123456.78", "6.15", 36, 1, 0, id="odd-amount-36-monthly"),
+    pytest.param("3000000.00", "3.45", 240, 1, 6, id="monthly-6-months-grace"),
+    pytest.param("5000000.00", "3.85", 60, 3, 0, id="quarterly"),
+    pytest.param("2000000.00", "4.2", 96, 3, 9, id="quarterly-9-months-grace"),
+    pytest.param("2345678.90", "4.35", 120, 6, 12, id="half-yearly-12-months-grace"),
+    pytest.param("800000.00", "5.2", 84, 12, 0, id="yearly"),
+    pytest.param("800000.00", "5.2", 84, 12, 24, id="yearly-24-months-grace"),
+]
+
+
+@pytest.mark.parametrize(("amount", "annual_rate", "term", "interval", "grace"), ANNUITY_CASES)
+def test_equal_installment_matches_an_exact_reference(amount, annual_rate, term, interval, grace):
+    loan = terms(
+        "equal_installment",
+        annual_rate=D(annual_rate),
+        term_months=term,
+        interval_months=interval,
+        grace_months=grace,
+    )
+    schedule = build_schedule(loan, [(JAN1, D(amount))])
+    annuity, grace_periods, expected = reference_rows(amount, annual_rate, term, interval, grace)
+    installments = schedule.installments
+    assert len(installments) == term // interval
+    # Periods ending within the grace pay interest only, on the whole amount drawn.
+    grace_interest = round_half_up_to_cent(Fraction(amount) * Fraction(annual_rate) / 100 * interval / 12)
+    for installment in installments[:grace_periods]:
+        assert installment.grace
+        assert (installment.principal, installment.interest) == (D("0.00"), grace_interest)
+    # Every repaying installment but the last is exactly the reference annuity.
+    for installment in installments[grace_periods:-1]:
+        assert not installment.grace
+        assert installment.total == annuity
+    # The last repays whatever is left, with its interest.
+    last = installments[-1]
+    assert last.principal == last.opening_balance + last.drawn
+    assert last.closing_balance == D("0.00")
+    assert [(i.principal, i.interest) for i in installments] == expected
+    assert schedule.principal_total == D(amount)
+
+
+def test_the_annuity_of_a_1m_30_year_mortgage_is_5307_27():
+    loan = terms("equal_installment", annual_rate=D("4.9"), term_months=360, interval_months=1)
+    schedule = build_schedule(loan, [(JAN1, D("1000000.00"))])
+    # 1,000,000 × r / (1 − (1 + r)⁻³⁶⁰) with r = 0.049 / 12 = 5,307.2700... → 5,307.27.
+    assert reference_annuity(Fraction(1000000), Fraction(49, 12000), 360) == D("5307.27")
+    first = schedule.installments[0]
+    assert (first.principal, first.interest, first.total) == (D("1223.94"), D("4083.33"), D("5307.27"))
+    assert {i.total for i in schedule.installments[:-1]} == {D("5307.27")}
+
+
+def test_equal_installment_re_spreads_a_drawing_made_after_repayments_began():
+    drawn = [(JAN1, D("900000.00")), (datetime.date(2025, 7, 1), D("300000.00"))]
+    schedule = build_schedule(terms("equal_installment", term_months=24), drawn)
+    rate = Fraction(9, 1000)
+    # Quarters 1-2: the annuity on 900,000 over 8 quarters.
+    first = reference_annuity(Fraction(900000), rate, 8)
+    assert [i.total for i in schedule.installments[:2]] == [first, first]
+    # The 300,000 drawn on Q2's due date counts from Q3: a new annuity on the balance then, over 6 quarters.
+    q3 = schedule.installments[2]
+    assert q3.opening_balance == schedule.installments[1].closing_balance + D("300000.00")
+    second = reference_annuity(Fraction(q3.opening_balance), rate, 6)
+    assert [i.total for i in schedule.installments[2:-1]] == [second] * 5
+    assert schedule.installments[-1].closing_balance == D("0.00")
+    assert schedule.principal_total == D("1200000.00")
