@@ -74,6 +74,7 @@ class OrganizationAdmin(AuditedAdmin):
 
 @admin.register(FundingLine)
 class FundingLineAdmin(AuditedAdmin):
+    audit_project_path = "project"
     list_display = [
         "project",
         "source_type",
@@ -104,6 +105,7 @@ class RepaymentInline(ReadOnlyInline):
 
 @admin.register(Loan)
 class LoanAdmin(AuditedAdmin):
+    audit_project_path = "project"
     form = LoanForm
     list_display = ["project", "lender", "borrower", "principal", "signed_on", "repayment_method", "status"]
     list_filter = [
@@ -123,6 +125,7 @@ class LoanAdmin(AuditedAdmin):
 
 @admin.register(Disbursement)
 class DisbursementAdmin(AuditedAdmin):
+    audit_project_path = "loan.project"
     form = DisbursementForm
     list_display = ["loan", "date", "amount"]
     list_filter = ["date"]

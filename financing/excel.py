@@ -1,13 +1,11 @@
 """financing.xlsx: funding lines, loans, disbursements, repayments and the repayment schedules of the
 projects a list shows, one sheet each, in a fixed number of queries."""
 
-from django.db.models import Prefetch
-
 from portfolio.excel import Column, Sheet, field, heading, labels, new_workbook, rows_of
 
 from .choices import FundingStatus, LoanStatus, RepaymentMethod, SourceType
 from .models import Disbursement, FundingLine, Loan, Repayment
-from .selectors import loan_schedule
+from .selectors import loan_schedule, with_entries, with_loan_balances
 
 
 def _project(path: str) -> list[Column]:
@@ -28,8 +26,10 @@ def _sheet(workbook, name: str, columns: list[Column], queryset, order, title) -
     return sheet.rows
 
 
-def financing_workbook(*, projects, user, filters: dict, scope: str):
-    ids = projects.order_by().values("pk")
+def financing_workbook(*, rows, user, filters: dict, scope: str):
+    """The ledger of the projects `rows` (from selectors.project_list), one sheet per kind of entry, each
+    grouped by project in the library's order (district, code)."""
+    ids = rows.order_by().values("pk")
     workbook = new_workbook()
     title = heading(what="美丽广州建设重大项目库 · 资金与贷款", filters=filters, scope=scope, user=user)
     counts = {}
@@ -68,7 +68,7 @@ def financing_workbook(*, projects, user, filters: dict, scope: str):
     ]
     loans = Loan.objects.filter(project__in=ids)
     by_project = ("project__district", "project__code", "pk")
-    counts["loans"] = _sheet(workbook, "贷款", columns, loans.with_balances(), by_project, title)
+    counts["loans"] = _sheet(workbook, "贷款", columns, with_loan_balances(loans), by_project, title)
 
     for model, name, amounts in (
         (Disbursement, "提款", {"amount": "提款金额（万元）"}),
@@ -103,14 +103,7 @@ def financing_workbook(*, projects, user, filters: dict, scope: str):
         heading=title,
     )
     # The schedules need the loans themselves with their entries, a chunk of loans at a time.
-    scheduled = (
-        loans.select_related("project", "lender")
-        .order_by(*by_project)
-        .prefetch_related(
-            Prefetch("disbursements", queryset=Disbursement.objects.order_by("date", "pk")),
-            Prefetch("repayments", queryset=Repayment.objects.order_by("date", "pk")),
-        )
-    )
+    scheduled = with_entries(loans.select_related("project", "lender").order_by(*by_project))
     for loan in scheduled.iterator(chunk_size=2000):
         schedule = loan_schedule(
             loan=loan, disbursements=loan.disbursements.all(), repayments=loan.repayments.all()

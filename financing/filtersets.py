@@ -3,14 +3,14 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.filters import IdFilter, IntegerFilter
+from portfolio.filters import IdFilter, IntegerFilter, ScopedFilterSet
 from projects.models import District
 
 from .choices import FundingStatus, LoanStatus, OrganizationKind, SourceType
 from .models import Disbursement, FundingLine, Loan, Organization, Repayment
 
 
-class OrganizationFilterSet(django_filters.FilterSet):
+class OrganizationFilterSet(ScopedFilterSet):
     kind = django_filters.ChoiceFilter(choices=OrganizationKind.choices, label=_("类型"))
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label=_("关键词"))
 
@@ -19,7 +19,7 @@ class OrganizationFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class FundingLineFilterSet(django_filters.FilterSet):
+class FundingLineFilterSet(ScopedFilterSet):
     project = IdFilter(field_name="project_id", label=_("项目"))
     district = django_filters.ModelChoiceFilter(
         field_name="project__district", queryset=District.objects.all(), label=_("区")
@@ -33,7 +33,7 @@ class FundingLineFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class LoanFilterSet(django_filters.FilterSet):
+class LoanFilterSet(ScopedFilterSet):
     project = IdFilter(field_name="project_id", label=_("项目"))
     district = django_filters.ModelChoiceFilter(
         field_name="project__district", queryset=District.objects.all(), label=_("区")
@@ -46,7 +46,7 @@ class LoanFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class LoanEntryFilterSet(django_filters.FilterSet):
+class LoanEntryFilterSet(ScopedFilterSet):
     """Disbursements and repayments: by loan, project or district, and by date."""
 
     loan = IdFilter(field_name="loan_id", label=_("贷款"))

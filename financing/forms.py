@@ -1,6 +1,6 @@
 from django import forms
 
-from projects.forms import DateInput, ServiceValidatedForm
+from portfolio.forms import DateInput, ServiceValidatedForm
 
 from .models import Disbursement, FundingLine, Loan, Repayment
 from .services import FUNDING_LINE_FIELDS, LOAN_FIELDS

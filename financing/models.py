@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portfolio.access import ScopedQuerySet
 from portfolio.validators import plausible_date
-from projects.querysets import ScopedQuerySet
 
 from .choices import (
     FundingStatus,
@@ -20,7 +20,6 @@ from .choices import (
     RepaymentMethod,
     SourceType,
 )
-from .querysets import LoanQuerySet
 from .validators import USCC_PATTERN, uscc_check_character, uscc_check_passes, validate_uscc_shape
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
@@ -225,7 +224,7 @@ class Loan(models.Model):
     note = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
-    objects = LoanQuerySet.as_manager()
+    objects = ScopedQuerySet.as_manager()
     scope_path = "project__district"
 
     class Meta:

@@ -1,15 +1,168 @@
-"""Composed reads of loans: where a loan stands, and its schedule against what was actually paid."""
+"""Every figure about money, and the one read path of each financing list.
+
+Pages, the API, the dashboard and the exports read funding totals, funding by source, loan balances and
+loan positions here, so that no reader restates the arithmetic.
+
+Terminated loans (已终止) finance nothing: every total leaves them out (a project's cover, gap and loan
+total; the dashboard's loan figures and maturity profile; the totals of projects.xlsx and financing.xlsx),
+while a terminated loan's own record keeps its own figures (its page, its API record, its rows in
+financing.xlsx, marked 已终止).
+"""
 
 import datetime
 from decimal import Decimal
 
+from django.db.models import Case, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from .choices import FundingStatus, LoanStatus
-from .models import Loan
+from portfolio.filters import filtered
+from portfolio.money import MONEY_FIELD, ZERO_YUAN
+
+from .choices import GRANTED_STATUSES, LOAN_SOURCE_TYPES, FundingStatus, LoanStatus, SourceType
+from .filtersets import (
+    DisbursementFilterSet,
+    FundingLineFilterSet,
+    LoanFilterSet,
+    OrganizationFilterSet,
+    RepaymentFilterSet,
+)
+from .models import Disbursement, FundingLine, Loan, Organization, Repayment
 from .schedule import Schedule, build_schedule
 
 DUE_SOON_DAYS = 90
+ZERO = Decimal(0)
+
+
+# Funding totals of projects
+
+
+def live_loans(loans: QuerySet) -> QuerySet:
+    """The loans that count in totals: all but terminated ones."""
+    return loans.exclude(status=LoanStatus.TERMINATED)
+
+
+def _summed(queryset: QuerySet, amount) -> Coalesce:
+    summed = queryset.order_by().values("project").annotate(total=Sum(amount)).values("total")
+    return Coalesce(Subquery(summed, output_field=MONEY_FIELD), ZERO_YUAN)
+
+
+def with_financing_totals(projects: QuerySet) -> QuerySet:
+    """Annotate what covers each project's investment, in one subquery per figure.
+
+    - planned_cover: the funding plan (the condition of the move to 成熟). Each line that was not rejected
+      counts with its approved amount once approved or received, else with its planned amount.
+    - approved_cover: what is approved or contracted. Lines approved or received count with their
+      approved amount.
+    Loan-type lines and signed loans describe the same money, so the larger of the two counts. The
+    interest subsidy pays interest rather than investment and covers nothing here.
+    - funding_gap: what of the total investment approved_cover leaves uncovered, never negative;
+      funding_surplus: what approved_cover exceeds it by, never negative. One of the two is zero.
+    - loan_principal_total: the principal of the project's live loans.
+    """
+    lines = FundingLine.objects.filter(project=OuterRef("pk")).exclude(
+        source_type=SourceType.INTEREST_SUBSIDY
+    )
+    plan_amount = Case(
+        When(status__in=GRANTED_STATUSES, then=F("approved_amount")), default=F("planned_amount")
+    )
+    live = lines.exclude(status=FundingStatus.REJECTED)
+    granted = lines.filter(status__in=GRANTED_STATUSES)
+    signed = _summed(live_loans(Loan.objects.filter(project=OuterRef("pk"))), "principal")
+    return projects.annotate(
+        loan_principal_total=signed,
+        planned_cover=_summed(live.exclude(source_type__in=LOAN_SOURCE_TYPES), plan_amount)
+        + Greatest(_summed(live.filter(source_type__in=LOAN_SOURCE_TYPES), plan_amount), signed),
+        approved_cover=_summed(granted.exclude(source_type__in=LOAN_SOURCE_TYPES), "approved_amount")
+        + Greatest(_summed(granted.filter(source_type__in=LOAN_SOURCE_TYPES), "approved_amount"), signed),
+    ).annotate(
+        funding_gap=Greatest(F("total_investment") - F("approved_cover"), ZERO_YUAN),
+        funding_surplus=Greatest(F("approved_cover") - F("total_investment"), ZERO_YUAN),
+    )
+
+
+def funding_plan_total(*, project) -> Decimal:
+    """What the project's funding plan covers (planned_cover of with_financing_totals)."""
+    projects = with_financing_totals(type(project).objects.filter(pk=project.pk))
+    return projects.values_list("planned_cover", flat=True).get()
+
+
+def funding_by_source(lines: QuerySet, *, largest_first: bool = False) -> list[dict]:
+    """Planned, approved and received amounts of `lines` per source type, summed in the database.
+
+    As for the cover: a rejected line plans nothing, only approved or received lines count as approved."""
+    rows = (
+        lines.order_by()
+        .values("source_type")
+        .annotate(
+            planned=Coalesce(Sum("planned_amount", filter=~Q(status=FundingStatus.REJECTED)), ZERO_YUAN),
+            approved=Coalesce(Sum("approved_amount", filter=Q(status__in=GRANTED_STATUSES)), ZERO_YUAN),
+            received=Coalesce(Sum("received_amount"), ZERO_YUAN),
+        )
+    )
+    labels = dict(SourceType.choices)
+    result = [
+        {
+            "label": labels.get(row["source_type"], row["source_type"]),
+            "planned": row["planned"],
+            "approved": row["approved"],
+            "received": row["received"],
+        }
+        for row in sorted(rows, key=lambda row: row["source_type"])
+    ]
+    return sorted(result, key=lambda r: -r["planned"]) if largest_first else result
+
+
+def approved_by_source(projects: QuerySet) -> dict[tuple[int, str], Decimal]:
+    """Each project's approved amount per source type, (project id, source type) → 元."""
+    ids = projects.order_by().values("pk")
+    granted = FundingLine.objects.filter(project__in=ids, status__in=GRANTED_STATUSES)
+    return {
+        (project, source): total
+        for project, source, total in granted.order_by()
+        .values_list("project", "source_type")
+        .annotate(total=Sum("approved_amount"))
+    }
+
+
+# Loan balances
+
+
+def with_loan_balances(loans: QuerySet) -> QuerySet:
+    """Annotate each loan's disbursed, principal repaid and outstanding principal, one subquery each."""
+
+    def total(model, field):
+        summed = model.objects.filter(loan=OuterRef("pk")).order_by().values("loan").annotate(t=Sum(field))
+        return Coalesce(Subquery(summed.values("t"), output_field=MONEY_FIELD), ZERO_YUAN)
+
+    return loans.annotate(
+        disbursed=total(Disbursement, "amount"), repaid=total(Repayment, "principal")
+    ).annotate(outstanding=F("disbursed") - F("repaid"))
+
+
+def _sums(queryset: QuerySet, key: str, amount: str) -> dict:
+    return dict(queryset.order_by().values_list(key).annotate(total=Sum(amount)))
+
+
+def loan_totals_by(loans: QuerySet, key: str) -> dict:
+    """Principal, disbursed and outstanding of the live loans among `loans`, grouped by `key` (a lookup
+    from the loan: "lender__name", "project", …), in three grouped queries."""
+    loans = live_loans(loans)
+    ids = loans.order_by().values("pk")
+    principal = _sums(loans, key, "principal")
+    drawn = _sums(Disbursement.objects.filter(loan__in=ids), f"loan__{key}", "amount")
+    repaid = _sums(Repayment.objects.filter(loan__in=ids), f"loan__{key}", "principal")
+    return {
+        group: {
+            "principal": principal[group],
+            "disbursed": drawn.get(group, ZERO),
+            "outstanding": drawn.get(group, ZERO) - repaid.get(group, ZERO),
+        }
+        for group in principal
+    }
+
+
+# Schedules and positions
 
 
 def loan_schedule(*, loan: Loan, disbursements, repayments) -> Schedule | None:
@@ -22,12 +175,48 @@ def loan_schedule(*, loan: Loan, disbursements, repayments) -> Schedule | None:
     return schedule
 
 
+def with_entries(loans: QuerySet) -> QuerySet:
+    """Loans with their disbursements and repayments in date order, for schedules (two prefetches)."""
+    return loans.prefetch_related(
+        Prefetch("disbursements", queryset=Disbursement.objects.order_by("date", "pk")),
+        Prefetch("repayments", queryset=Repayment.objects.order_by("date", "pk")),
+    )
+
+
+def maturity_profile(loans: QuerySet, *, today: datetime.date) -> dict:
+    """Of the live loans among `loans`: principal still to repay by the year it falls due, what is past
+    due, and what is outstanding on loans whose terms are not recorded (no schedule)."""
+    maturity, overdue_principal, unscheduled = {}, ZERO, ZERO
+    for loan in with_entries(live_loans(loans)):
+        drawn = list(loan.disbursements.all())
+        paid = list(loan.repayments.all())
+        schedule = loan_schedule(loan=loan, disbursements=drawn, repayments=paid)
+        if schedule is None:
+            unscheduled += sum((d.amount for d in drawn), ZERO) - sum((r.principal for r in paid), ZERO)
+            continue
+        for installment in schedule.installments:
+            owed = installment.unpaid_principal
+            if owed <= 0:
+                continue
+            if installment.due < today:
+                overdue_principal += owed
+            else:
+                maturity[installment.due.year] = maturity.get(installment.due.year, ZERO) + owed
+    return {
+        "maturity": sorted(maturity.items()),
+        "overdue_principal": overdue_principal,
+        "unscheduled": unscheduled,
+    }
+
+
 def loan_position(*, loan: Loan, today: datetime.date | None = None) -> dict:
+    """Where one loan stands: its entries, balances, schedule, what falls due soon or is past due, and the
+    interest its subsidies pay by year."""
     today = today or timezone.localdate()
     disbursements = list(loan.disbursements.order_by("date", "pk"))
     repayments = list(loan.repayments.order_by("date", "pk"))
-    disbursed = sum((d.amount for d in disbursements), Decimal(0))
-    repaid = sum((r.principal for r in repayments), Decimal(0))
+    disbursed = sum((d.amount for d in disbursements), ZERO)
+    repaid = sum((r.principal for r in repayments), ZERO)
     schedule = loan_schedule(loan=loan, disbursements=disbursements, repayments=repayments)
     # Only a running loan has installments falling due; a settled or terminated one owes nothing more.
     running = schedule is not None and loan.status == LoanStatus.SIGNED
@@ -46,10 +235,39 @@ def loan_position(*, loan: Loan, today: datetime.date | None = None) -> dict:
         "undisbursed": loan.principal - disbursed,
         "repaid_principal": repaid,
         "outstanding": disbursed - repaid,
-        "interest_paid": sum((r.interest for r in repayments), Decimal(0)),
+        "interest_paid": sum((r.interest for r in repayments), ZERO),
         "schedule": schedule,
         "due_soon": [i for i in due_soon if not i.settled],
         "past_due": past_due,
         "subsidies": subsidies,
         "today": today,
     }
+
+
+# The lists: one read path each, for the API, the pages and the exports
+
+
+def organization_list(*, user, params=None, strict: bool = True) -> QuerySet:
+    return filtered(
+        OrganizationFilterSet, params, Organization.objects.order_by("name"), user=user, strict=strict
+    )
+
+
+def funding_line_list(*, user, params=None, strict: bool = True) -> QuerySet:
+    lines = FundingLine.objects.visible_to(user).order_by("project", "year", "pk")
+    return filtered(FundingLineFilterSet, params, lines, user=user, strict=strict)
+
+
+def loan_list(*, user, params=None, strict: bool = True) -> QuerySet:
+    loans = with_loan_balances(Loan.objects.visible_to(user)).order_by("project", "pk")
+    return filtered(LoanFilterSet, params, loans, user=user, strict=strict)
+
+
+def disbursement_list(*, user, params=None, strict: bool = True) -> QuerySet:
+    entries = Disbursement.objects.visible_to(user).order_by("loan", "date", "pk")
+    return filtered(DisbursementFilterSet, params, entries, user=user, strict=strict)
+
+
+def repayment_list(*, user, params=None, strict: bool = True) -> QuerySet:
+    entries = Repayment.objects.visible_to(user).order_by("loan", "date", "pk")
+    return filtered(RepaymentFilterSet, params, entries, user=user, strict=strict)

@@ -13,8 +13,9 @@ from django.db.models import Max, Min, Sum
 from django.utils.translation import gettext as _
 
 from portfolio import access
-from portfolio.audit import audit_record, snapshot
+from portfolio.audit import audit_record
 from portfolio.errors import reject_unknown_fields
+from portfolio.records import record_update
 from projects.models import Project
 
 from .choices import LoanStatus
@@ -62,7 +63,9 @@ def organization_create(
     )
     organization.full_clean()
     organization.save()
-    audit_record(actor=acting_user, action="organization_create", instance=organization, before=None)
+    audit_record(
+        actor=acting_user, action="organization_create", instance=organization, before=None, project=None
+    )
     return organization
 
 
@@ -73,22 +76,26 @@ def funding_line_record(
     """Add a funding line to `project`, or change `funding_line`."""
     access.require_role(acting_user, access.CITY_STAFF)
     reject_unknown_fields(fields, FUNDING_LINE_FIELDS)
-    before = None
     if funding_line is not None:
-        funding_line = FundingLine.objects.select_for_update().get(pk=funding_line.pk)
-        before = snapshot(funding_line)
-    elif project is None:
+        funding_line = (
+            FundingLine.objects.select_for_update().select_related("project").get(pk=funding_line.pk)
+        )
+        record_update(
+            funding_line,
+            fields=fields,
+            acting_user=acting_user,
+            action="funding_line_update",
+            project=funding_line.project,
+        )
+        return funding_line
+    if project is None:
         raise ValidationError(_("请指定资金来源所属的项目。"))
-    else:
-        funding_line = FundingLine(project=project)
-    for name, value in fields.items():
-        setattr(funding_line, name, value)
-    if before is not None and snapshot(funding_line) == before:
-        return funding_line  # nothing changes: no audit entry
+    funding_line = FundingLine(project=project, **fields)
     funding_line.full_clean()
     funding_line.save()
-    action = "funding_line_update" if before is not None else "funding_line_create"
-    audit_record(actor=acting_user, action=action, instance=funding_line, before=before)
+    audit_record(
+        actor=acting_user, action="funding_line_create", instance=funding_line, before=None, project=project
+    )
     return funding_line
 
 
@@ -99,7 +106,7 @@ def loan_create(*, acting_user, project: Project, **fields) -> Loan:
     loan = Loan(project=project, **fields)
     loan.full_clean()
     loan.save()
-    audit_record(actor=acting_user, action="loan_create", instance=loan, before=None)
+    audit_record(actor=acting_user, action="loan_create", instance=loan, before=None, project=project)
     return loan
 
 
@@ -108,16 +115,15 @@ def loan_update(*, acting_user, loan: Loan, **fields) -> Loan:
     """Change a loan's terms; the principal never drops below what has been disbursed."""
     access.require_role(acting_user, access.CITY_STAFF)
     reject_unknown_fields(fields, LOAN_FIELDS)
-    loan = Loan.objects.select_for_update().get(pk=loan.pk)
-    before = snapshot(loan)
-    for name, value in fields.items():
-        setattr(loan, name, value)
-    if snapshot(loan) == before:
-        return loan  # nothing changes: no audit entry
-    loan.full_clean()
-    loan_terms_check(loan=loan)
-    loan.save(update_fields=list(fields))
-    audit_record(actor=acting_user, action="loan_update", instance=loan, before=before)
+    loan = Loan.objects.select_for_update().select_related("project").get(pk=loan.pk)
+    record_update(
+        loan,
+        fields=fields,
+        acting_user=acting_user,
+        action="loan_update",
+        project=loan.project,
+        check=lambda changed: loan_terms_check(loan=changed),
+    )
     return loan
 
 
@@ -227,7 +233,13 @@ def disbursement_record(
     disbursement = Disbursement(loan=loan, amount=amount, date=on, note=note)
     disbursement.full_clean()
     disbursement.save()
-    audit_record(actor=acting_user, action="disbursement_record", instance=disbursement, before=None)
+    audit_record(
+        actor=acting_user,
+        action="disbursement_record",
+        instance=disbursement,
+        before=None,
+        project=loan.project,
+    )
     return disbursement
 
 
@@ -241,5 +253,7 @@ def repayment_record(
     repayment = Repayment(loan=loan, date=on, principal=principal, interest=interest, note=note)
     repayment.full_clean()
     repayment.save()
-    audit_record(actor=acting_user, action="repayment_record", instance=repayment, before=None)
+    audit_record(
+        actor=acting_user, action="repayment_record", instance=repayment, before=None, project=loan.project
+    )
     return repayment

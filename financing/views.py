@@ -6,12 +6,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from portfolio import access
-from projects.views import show_errors, visible_project
+from portfolio.forms import show_errors
+from projects.models import Project
 
 from . import services
 from .forms import DisbursementForm, FundingLineForm, LoanForm, RepaymentForm
 from .models import FundingLine, Loan
 from .selectors import DUE_SOON_DAYS, loan_position
+
+
+def visible_project(request, pk) -> Project:
+    return get_object_or_404(Project.objects.visible_to(request.user).select_related("district"), pk=pk)
 
 
 def visible_loan(request, pk) -> Loan:

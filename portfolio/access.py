@@ -1,11 +1,12 @@
 """Who may see and do what: the one place that decides it.
 
-A user's role is the Django group named by its code (projects.choices.Role); a district user's district
-is on its Profile. Every page, API endpoint and export narrows its querysets through `scope_q`, through
-the `.visible_to(user)` of the models' querysets.
+A user's role is the Django group named by its code; a district user's district is on its Profile. Every
+page, API endpoint and export narrows its querysets through `scope_q`, by the `.visible_to(user)` of
+ScopedQuerySet, which every app's scoped model uses as its manager.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -61,6 +62,23 @@ def scope_q(user, path: str) -> Q:
         return Q(**{path: code}) if code else NOTHING
     # A lender's scope (the projects it finances) comes with the lender pages; until then: nothing.
     return NOTHING
+
+
+class ScopedQuerySet(models.QuerySet):
+    """Reads of a model whose `scope_path` leads to its district: `.visible_to(user)` applies scope_q."""
+
+    def visible_to(self, user):
+        return self.filter(scope_q(user, self.model.scope_path))
+
+
+def scope_label(user) -> str:
+    """What a user's scope is called on exports: its district's name, or 全市."""
+    if role_of(user) != DISTRICT_USER:
+        return _("全市")
+    from .models import Profile
+
+    name = Profile.objects.filter(user=user).values_list("district__name", flat=True).first()
+    return name or "—"
 
 
 def can_see_district(user, district_code: str) -> bool:

@@ -4,6 +4,8 @@ The admin is for city staff. Every save and delete made through it writes an aud
 admin's own transaction, as the services do.
 """
 
+from operator import attrgetter
+
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
@@ -49,8 +51,18 @@ class CityStaffOnly:
 
 
 class AuditedDeletes:
+    # The lookup from this admin's model to the project whose history its changes belong to: "" for a
+    # project itself, None for records of no project (accounts, organisations, districts).
+    audit_project_path: str | None = None
+
+    def audit_project(self, obj):
+        path = self.audit_project_path
+        return None if path is None else (obj if path == "" else attrgetter(path)(obj))
+
     def delete_model(self, request, obj):
-        audit_delete(actor=request.user, action="admin_delete", instance=obj)
+        # A deleted project leaves its entry without the link, which would point at nothing.
+        project = None if self.audit_project_path == "" else self.audit_project(obj)
+        audit_delete(actor=request.user, action="admin_delete", instance=obj, project=project)
         super().delete_model(request, obj)
 
     @transaction.atomic
@@ -65,13 +77,19 @@ class AuditedAdmin(CityStaffOnly, AuditedDeletes, admin.ModelAdmin):
         before = snapshot(type(obj)._default_manager.get(pk=obj.pk)) if change else None
         super().save_model(request, obj, form, change)
         audit_record(
-            actor=request.user, action="admin_change" if change else "admin_add", instance=obj, before=before
+            actor=request.user,
+            action="admin_change" if change else "admin_add",
+            instance=obj,
+            before=before,
+            project=self.audit_project(obj),
         )
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
+        # Inline rows belong to the project of the record they are shown under.
+        project = self.audit_project(form.instance)
         for obj in formset.deleted_objects:
-            audit_delete(actor=request.user, action="admin_delete", instance=obj)
+            audit_delete(actor=request.user, action="admin_delete", instance=obj, project=project)
             obj.delete()
         for obj in instances:
             before = snapshot(type(obj)._default_manager.get(pk=obj.pk)) if obj.pk else None
@@ -81,6 +99,7 @@ class AuditedAdmin(CityStaffOnly, AuditedDeletes, admin.ModelAdmin):
                 action="admin_change" if before else "admin_add",
                 instance=obj,
                 before=before,
+                project=project,
             )
         formset.save_m2m()
 
@@ -156,6 +175,7 @@ class AccountAdmin(CityStaffOnly, AuditedDeletes, UserAdmin):
             action=action,
             instance=user,
             before=request.account_before,
+            project=None,
             after=account_snapshot(user),
         )
 
@@ -170,6 +190,7 @@ class AccountAdmin(CityStaffOnly, AuditedDeletes, UserAdmin):
                     action="admin_password_change",
                     instance=user,
                     before=state,
+                    project=None,
                     after=state,
                     note=_("修改了密码"),
                 )

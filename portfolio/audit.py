@@ -46,31 +46,23 @@ def diff(before: dict, after: dict) -> dict:
     return {key: [before.get(key), after.get(key)] for key in keys if before.get(key) != after.get(key)}
 
 
-def _project_of(instance):
-    from projects.models import Project
-
-    if isinstance(instance, Project):
-        return instance
-    for path in ("project", "loan"):
-        related = getattr(instance, path, None)
-        if isinstance(related, Project):
-            return related
-        if related is not None and getattr(related, "project", None) is not None:
-            return related.project
-    return None
-
-
 def audit_record(
     *,
     actor,
     action: str,
     instance: models.Model,
     before: dict | None,
+    project,
     note: str = "",
     after: dict | None = None,
 ) -> AuditEntry:
-    """Record what `action` changed on `instance`; `before` is its snapshot beforehand (None when new)."""
-    entry = audit_entry(actor=actor, action=action, instance=instance, before=before, note=note, after=after)
+    """Record what `action` changed on `instance`; `before` is its snapshot beforehand (None when new).
+
+    `project` is the project whose history the change belongs to (None for accounts, organisations and the
+    like): the caller knows it, so nothing here guesses it from the instance's relations."""
+    entry = audit_entry(
+        actor=actor, action=action, instance=instance, before=before, project=project, note=note, after=after
+    )
     entry.save(force_insert=True)
     return entry
 
@@ -81,13 +73,13 @@ def audit_entry(
     action: str,
     instance: models.Model,
     before: dict | None,
+    project,
     note: str = "",
     after: dict | None = None,
 ) -> AuditEntry:
     """The unsaved entry of audit_record, for writers that insert many at once."""
     if after is None:
         after = snapshot(instance) if instance.pk is not None else {}
-    project = _project_of(instance)
     return AuditEntry(
         actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
         action=action,
@@ -100,16 +92,16 @@ def audit_entry(
     )
 
 
-def audit_delete(*, actor, action: str, instance: models.Model, note: str = "") -> AuditEntry:
+def audit_delete(*, actor, action: str, instance: models.Model, project, note: str = "") -> AuditEntry:
+    """Record the deletion of `instance`; `project` as for audit_record (None for a project itself)."""
     before = snapshot(instance)
-    project = _project_of(instance)
     return AuditEntry.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         content_type=ContentType.objects.get_for_model(instance),
         object_id=str(instance.pk),
         object_repr=str(instance)[:250],
-        project=project if project is not None and project is not instance else None,
+        project=project,
         changes=diff(before, {}),
         note=note,
     )

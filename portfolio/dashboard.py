@@ -1,17 +1,16 @@
-"""The figures of the dashboard, computed in the database with a fixed number of queries.
-
-Every query starts from the user's visible querysets, so a district user sees its own district's figures.
+"""The figures of the dashboard, one selector per section, computed in the database with a fixed number of
+queries. Every section starts from the user's visible querysets, so a district user sees its own district's
+figures; the money figures come from financing.selectors, which owns them.
 """
 
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
-from financing.choices import GRANTED_STATUSES, LoanStatus, SourceType
-from financing.models import Disbursement, FundingLine, Loan, Repayment
-from financing.selectors import loan_schedule
+from financing.models import FundingLine, Loan
+from financing.selectors import funding_by_source, loan_totals_by, maturity_profile
 from projects.choices import Category, ReviewStatus, Stage
 from projects.models import District, Milestone, Project
 
@@ -40,20 +39,11 @@ def _pivot(rows, key, labels) -> list[dict]:
     return sorted(result, key=lambda r: -r["investment"])
 
 
-def _by(queryset, key, amount):
-    return {
-        row[key]: row["total"] or ZERO for row in queryset.values(key).annotate(total=Sum(amount)).order_by()
-    }
-
-
-def dashboard_figures(*, user, today: datetime.date | None = None) -> dict:
-    today = today or timezone.localdate()
-    projects = Project.objects.visible_to(user)
-    library = projects.in_library()
-    stage_rows = (
-        library.values("stage").annotate(n=Count("pk"), investment=Sum("total_investment")).order_by()
-    )
-    stages = {row["stage"]: row for row in stage_rows}
+def stage_figures(*, user) -> dict:
+    """The library's stage funnel (count and investment), and the same by district and by category."""
+    library = Project.objects.visible_to(user).in_library()
+    per_stage = {"n": Count("pk"), "investment": Sum("total_investment")}
+    stages = {row["stage"]: row for row in library.values("stage").annotate(**per_stage).order_by()}
     funnel = [
         {
             "stage": s.label,
@@ -62,108 +52,49 @@ def dashboard_figures(*, user, today: datetime.date | None = None) -> dict:
         }
         for s in Stage
     ]
-    per_stage = {"n": Count("pk"), "investment": Sum("total_investment")}
     districts = dict(District.objects.values_list("code", "name"))
-    by_district = _pivot(
-        library.values("district", "stage").annotate(**per_stage).order_by(), "district", districts
-    )
-    by_category = _pivot(
-        library.values("category", "stage").annotate(**per_stage).order_by(),
-        "category",
-        dict(Category.choices),
-    )
+    by_district = library.values("district", "stage").annotate(**per_stage).order_by()
+    by_category = library.values("category", "stage").annotate(**per_stage).order_by()
+    return {
+        "funnel": funnel,
+        "by_district": _pivot(by_district, "district", districts),
+        "by_category": _pivot(by_category, "category", dict(Category.choices)),
+        "stage_labels": Stage.labels,
+    }
 
+
+def funding_figures(*, user) -> dict:
+    """Funding of the library's projects by source type, largest plan first."""
     lines = FundingLine.objects.visible_to(user).filter(project__review_status=ReviewStatus.ACCEPTED)
-    funding_rows = (
-        lines.values("source_type")
-        .annotate(
-            planned=Sum("planned_amount", filter=~Q(status="rejected")),
-            approved=Sum("approved_amount", filter=Q(status__in=GRANTED_STATUSES)),
-            received=Sum("received_amount"),
-        )
-        .order_by()
-    )
-    labels = dict(SourceType.choices)
-    funding = sorted(
-        (
-            {
-                "label": labels.get(r["source_type"], r["source_type"]),
-                "planned": r["planned"] or ZERO,
-                "approved": r["approved"] or ZERO,
-                "received": r["received"] or ZERO,
-            }
-            for r in funding_rows
-        ),
-        key=lambda r: -r["planned"],
-    )
+    return {"funding": funding_by_source(lines, largest_first=True)}
 
-    # Loans of projects in the library, as for every other figure here; terminated loans count for nothing.
+
+def _loan_rows(totals: dict) -> list[dict]:
+    return sorted(({"label": label, **row} for label, row in totals.items()), key=lambda r: -r["principal"])
+
+
+def loan_figures(*, user, today: datetime.date) -> dict:
+    """Loans of the library's projects: in total, by lender, by district, and the maturity profile."""
     loans = Loan.objects.visible_to(user).filter(project__review_status=ReviewStatus.ACCEPTED)
-    loans = loans.exclude(status=LoanStatus.TERMINATED)
-    entries = {"loan__project__review_status": ReviewStatus.ACCEPTED}
-    disbursements = (
-        Disbursement.objects.visible_to(user).filter(**entries).exclude(loan__status=LoanStatus.TERMINATED)
-    )
-    repayments = (
-        Repayment.objects.visible_to(user).filter(**entries).exclude(loan__status=LoanStatus.TERMINATED)
-    )
-
-    def loan_table(key_loan, key_entry):
-        principal = _by(loans, key_loan, "principal")
-        drawn = _by(disbursements, key_entry, "amount")
-        repaid = _by(repayments, key_entry, "principal")
-        rows = [
-            {
-                "label": name,
-                "principal": principal[name],
-                "disbursed": drawn.get(name, ZERO),
-                "outstanding": drawn.get(name, ZERO) - repaid.get(name, ZERO),
-            }
-            for name in principal
-        ]
-        return sorted(rows, key=lambda r: -r["principal"])
-
-    by_lender = loan_table("lender__name", "loan__lender__name")
-    loans_by_district = loan_table("project__district__name", "loan__project__district__name")
+    by_lender = _loan_rows(loan_totals_by(loans, "lender__name"))
     loan_totals = {
         key: sum((row[key] for row in by_lender), ZERO) for key in ("principal", "disbursed", "outstanding")
     }
+    return {
+        "loan_totals": loan_totals,
+        "by_lender": by_lender,
+        "loans_by_district": _loan_rows(loan_totals_by(loans, "project__district__name")),
+        **maturity_profile(loans, today=today),
+    }
 
-    maturity, overdue_principal, unscheduled = {}, ZERO, ZERO
-    for loan in loans.prefetch_related(
-        Prefetch("disbursements", queryset=Disbursement.objects.order_by("date")),
-        Prefetch("repayments", queryset=Repayment.objects.order_by("date")),
-    ):
-        drawn = list(loan.disbursements.all())
-        paid = list(loan.repayments.all())
-        schedule = loan_schedule(loan=loan, disbursements=drawn, repayments=paid)
-        if schedule is None:
-            unscheduled += sum((d.amount for d in drawn), ZERO) - sum((r.principal for r in paid), ZERO)
-            continue
-        for installment in schedule.installments:
-            owed = installment.unpaid_principal
-            if owed <= 0:
-                continue
-            if installment.due < today:
-                overdue_principal += owed
-            else:
-                maturity[installment.due.year] = maturity.get(installment.due.year, ZERO) + owed
 
+def attention_figures(*, user, today: datetime.date) -> dict:
+    """What needs someone's attention: overdue milestones, submissions waiting, projects left unchanged."""
+    projects = Project.objects.visible_to(user)
     overdue = Milestone.objects.visible_to(user).overdue(today)
     waiting = projects.filter(review_status=ReviewStatus.SUBMITTED)
     stale = projects.filter(updated_at__lt=timezone.now() - datetime.timedelta(days=STALE_DAYS))
     return {
-        "today": today,
-        "funnel": funnel,
-        "by_district": by_district,
-        "by_category": by_category,
-        "funding": funding,
-        "loan_totals": loan_totals,
-        "by_lender": by_lender,
-        "loans_by_district": loans_by_district,
-        "maturity": sorted(maturity.items()),
-        "overdue_principal": overdue_principal,
-        "unscheduled": unscheduled,
         "overdue_milestones": overdue.count(),
         "overdue_list": overdue.select_related("project").order_by("planned_date")[:LISTED],
         "waiting_count": waiting.count(),
@@ -171,5 +102,15 @@ def dashboard_figures(*, user, today: datetime.date | None = None) -> dict:
         "stale_count": stale.count(),
         "stale_list": stale.select_related("district").order_by("updated_at", "pk")[:LISTED],
         "stale_days": STALE_DAYS,
-        "stage_labels": Stage.labels,
+    }
+
+
+def dashboard_figures(*, user, today: datetime.date | None = None) -> dict:
+    today = today or timezone.localdate()
+    return {
+        "today": today,
+        **stage_figures(user=user),
+        **funding_figures(user=user),
+        **loan_figures(user=user, today=today),
+        **attention_figures(user=user, today=today),
     }

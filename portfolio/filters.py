@@ -1,5 +1,6 @@
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 
 # The largest id a database integer column holds.
 MAX_ID = 2**63 - 1
@@ -28,3 +29,25 @@ class AmountFilter(django_filters.NumberFilter):
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("min_value", 0)
         super().__init__(*args, **kwargs)
+
+
+class ScopedFilterSet(django_filters.FilterSet):
+    """A FilterSet that knows whose list it narrows (`user`), for choices that depend on the scope."""
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
+        self.user = user if user is not None else getattr(request, "user", None)
+        super().__init__(data, queryset, request=request, prefix=prefix)
+
+
+def filtered(filterset_class, params, queryset, *, user, strict: bool = True):
+    """`queryset` narrowed and ordered by `params` through `filterset_class`: the one way a list is filtered.
+
+    Without params, the queryset as it is. With `strict`, an invalid value is a ValidationError naming the
+    parameter (a 400 in the API and the exports); without, it is left out, as a page does while its form
+    shows the error."""
+    if params is None:
+        return queryset
+    filterset = filterset_class(params, queryset=queryset, user=user)
+    if strict and not filterset.is_valid():
+        raise ValidationError({name: list(messages) for name, messages in filterset.errors.items()})
+    return filterset.qs

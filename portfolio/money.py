@@ -5,9 +5,15 @@ Tables show 万元 with two decimals, dashboards 亿元; every figure carries it
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.db.models import DecimalField, Value
+
 WAN = Decimal(10_000)
 YI = Decimal(100_000_000)
 CENT = Decimal("0.01")
+
+# The output field of sums and differences of amounts in the database, and their zero.
+MONEY_FIELD = DecimalField(max_digits=18, decimal_places=2)
+ZERO_YUAN = Value(0, output_field=MONEY_FIELD)
 
 
 def to_wan(yuan) -> Decimal:

@@ -73,6 +73,7 @@ def account_upsert(
         action="account_upsert",
         instance=user,
         before=before,
+        project=None,
         after=account_snapshot(user),
         note=note,
     )

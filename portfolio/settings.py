@@ -193,11 +193,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["portfolio.api.HasRole"],
+    "DEFAULT_PERMISSION_CLASSES": ["portfolio.api.permissions.HasRole"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "portfolio.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "portfolio.api.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "portfolio.api.exception_handler",
+    "EXCEPTION_HANDLER": "portfolio.api.handlers.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
 
@@ -222,7 +222,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "portfolio.api.document_error_responses",
+        "portfolio.api.handlers.document_error_responses",
     ],
 }
 

@@ -96,6 +96,7 @@ class ProjectAdminForm(forms.ModelForm):
 @admin.register(Project)
 class ProjectAdmin(AuditedAdmin):
     form = ProjectAdminForm
+    audit_project_path = ""
     list_display = [
         "code",
         "name",
@@ -165,7 +166,7 @@ class ProjectAdmin(AuditedAdmin):
     def delete_model(self, request, obj):
         # A draft's milestones go with it; each leaves its own entry.
         for milestone in obj.milestones.all():
-            audit_delete(actor=request.user, action="admin_delete", instance=milestone)
+            audit_delete(actor=request.user, action="admin_delete", instance=milestone, project=None)
         super().delete_model(request, obj)
 
     def has_delete_permission(self, request, obj=None):
@@ -176,6 +177,7 @@ class ProjectAdmin(AuditedAdmin):
 
 @admin.register(StageChange)
 class StageChangeAdmin(AuditedAdmin):
+    audit_project_path = "project"
     list_display = ["project", "from_stage", "to_stage", "on", "by", "overridden"]
     list_filter = ["to_stage", "overridden"]
     search_fields = ["project__name", "project__code", "reason"]
@@ -200,6 +202,7 @@ class ReviewRecordAdmin(StageChangeAdmin):
 
 @admin.register(Milestone)
 class MilestoneAdmin(AuditedAdmin):
+    audit_project_path = "project"
     list_display = ["name", "project", "planned_date", "actual_date", "responsible"]
     list_filter = ["project__district", "planned_date"]
     search_fields = ["name", "project__name", "responsible"]

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from financing.choices import SourceType
-from portfolio.filters import AmountFilter, IdFilter
+from portfolio.filters import AmountFilter, IdFilter, ScopedFilterSet
 
 from .choices import Category, ReviewStatus, Stage
 from .models import District, Milestone, Project, Unit
@@ -33,7 +33,7 @@ class Ordering(django_filters.OrderingFilter):
         return ordered.order_by(*ordered.query.order_by, "pk") if value else ordered
 
 
-class ProjectFilterSet(django_filters.FilterSet):
+class ProjectFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(method="search", label=_("关键词"))
     code = django_filters.CharFilter(field_name="code", label=_("项目编号"), widget=forms.HiddenInput)
     district = django_filters.ModelChoiceFilter(queryset=District.objects.all(), label=_("区"))
@@ -70,10 +70,9 @@ class ProjectFilterSet(django_filters.FilterSet):
         model = Project
         fields = []
 
-    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
-        super().__init__(data, queryset, request=request, prefix=prefix)
-        user = getattr(request, "user", None)
-        self.filters["unit"].queryset = Unit.objects.visible_to(user).select_related("district")
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["unit"].queryset = Unit.objects.visible_to(self.user).select_related("district")
         for field in self.form.fields.values():
             css = (
                 "form-select form-select-sm"
@@ -101,7 +100,7 @@ class ProjectFilterSet(django_filters.FilterSet):
         return queryset.filter(pk__in=FundingLine.objects.filter(source_type=value).values("project"))
 
 
-class UnitFilterSet(django_filters.FilterSet):
+class UnitFilterSet(ScopedFilterSet):
     district = django_filters.ModelChoiceFilter(queryset=District.objects.all(), label=_("区"))
 
     class Meta:
@@ -109,7 +108,7 @@ class UnitFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class MilestoneFilterSet(django_filters.FilterSet):
+class MilestoneFilterSet(ScopedFilterSet):
     project = IdFilter(field_name="project_id", label=_("项目"))
     district = django_filters.ModelChoiceFilter(
         field_name="project__district", queryset=District.objects.all(), label=_("区")

@@ -2,41 +2,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from financing.models import Organization
+from portfolio.forms import BootstrapMixin, DateInput, ServiceValidatedForm
 
 from .choices import Stage
 from .models import District, Milestone, Project, Unit
 from .services import PROJECT_FIELDS
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class BootstrapMixin:
-    def style(self):
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                widget.attrs.setdefault("class", "form-check-input")
-            elif isinstance(widget, forms.Select):
-                widget.attrs.setdefault("class", "form-select")
-            else:
-                widget.attrs.setdefault("class", "form-control")
-
-
-class ServiceValidatedForm(BootstrapMixin, forms.ModelForm):
-    """Shapes the input only; the service validates the record (scope, uniqueness, cross-field rules) and
-    reports back."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.style()
-
-    def _post_clean(self):
-        pass
 
 
 class ProjectForm(ServiceValidatedForm):

@@ -15,6 +15,7 @@ from portfolio.constraints import validate_checks
 from portfolio.db import insert_rows
 from portfolio.errors import StaleObjectError, reject_unknown_fields
 from portfolio.models import AuditEntry
+from portfolio.records import record_update
 
 from .choices import ReviewAction, ReviewStatus, Stage
 from .models import NATIONAL_CODE_TAKEN, District, Milestone, Project, ReviewRecord, StageChange
@@ -108,7 +109,9 @@ def project_create(*, acting_user, code: str = "", **fields) -> Project:
                 )
                 project.full_clean()
                 project.save()
-                audit_record(actor=acting_user, action="project_create", instance=project, before=None)
+                audit_record(
+                    actor=acting_user, action="project_create", instance=project, before=None, project=project
+                )
                 return project
         except IntegrityError:
             # Two creations picked the same code at once; the unique constraint caught it. Try the next one.
@@ -214,7 +217,9 @@ def project_create_many(*, acting_user, items: list[dict]) -> list[Project]:
         insert_rows(
             AuditEntry,
             [
-                audit_entry(actor=acting_user, action="project_create", instance=project, before=None)
+                audit_entry(
+                    actor=acting_user, action="project_create", instance=project, before=None, project=project
+                )
                 for project in projects
             ],
         )
@@ -249,17 +254,22 @@ def project_update(
     moving = "district" in fields and getattr(fields["district"], "pk", None) != project.district_id
     if moving and access.role_of(acting_user) == access.DISTRICT_USER:
         raise ValidationError({"district": _("区用户不能把项目移到其他区。")})
-    before = snapshot(project)
-    for name, value in fields.items():
-        setattr(project, name, value)
-    if snapshot(project) == before:
-        return project  # nothing changes: no new version, no audit entry
-    project.full_clean()
+    # A change that changes nothing gets no new version.
+    record_update(
+        project,
+        fields=fields,
+        acting_user=acting_user,
+        action="project_update",
+        project=project,
+        bookkeeping=_new_version,
+    )
+    return project
+
+
+def _new_version(project: Project) -> list[str]:
     project.version += 1
     project.updated_at = timezone.now()
-    project.save(update_fields=[*fields, "version", "updated_at"])
-    audit_record(actor=acting_user, action="project_update", instance=project, before=before)
-    return project
+    return ["version", "updated_at"]
 
 
 def _check_version(project: Project, expected_version: int | None) -> None:
@@ -292,7 +302,14 @@ def _review_step(*, project, acting_user, action, allowed_from, to_status, comme
         project.submitted_at = record.at
         update_fields.append("submitted_at")
     project.save(update_fields=update_fields)
-    audit_record(actor=acting_user, action=f"project_{action}", instance=project, before=before, note=comment)
+    audit_record(
+        actor=acting_user,
+        action=f"project_{action}",
+        instance=project,
+        before=before,
+        project=project,
+        note=comment,
+    )
     return project
 
 
@@ -426,7 +443,14 @@ def project_transition(
     project.updated_at = timezone.now()
     project.save(update_fields=["stage", "version", "updated_at"])
     note = reason if not missing else _("越过条件：%(reason)s") % {"reason": reason}
-    audit_record(actor=acting_user, action="project_transition", instance=project, before=before, note=note)
+    audit_record(
+        actor=acting_user,
+        action="project_transition",
+        instance=project,
+        before=before,
+        project=project,
+        note=note,
+    )
     return change
 
 
@@ -441,24 +465,30 @@ def milestone_record(
     reject_unknown_fields(fields, MILESTONE_FIELDS)
     if milestone is not None:
         milestone = Milestone.objects.select_for_update().select_related("project").get(pk=milestone.pk)
-        project = milestone.project
-    elif project is None:
+        access.require_project_editor(acting_user, milestone.project)
+        changed = record_update(
+            milestone,
+            fields=fields,
+            acting_user=acting_user,
+            action="milestone_update",
+            project=milestone.project,
+        )
+        if changed:
+            _touch(milestone.project)
+        return milestone
+    if project is None:
         raise ValidationError(_("请指定节点所属的项目。"))
     access.require_project_editor(acting_user, project)
-    before = snapshot(milestone) if milestone is not None else None
-    if milestone is None:
-        milestone = Milestone(project=project)
-    for name, value in fields.items():
-        setattr(milestone, name, value)
-    if before is not None and snapshot(milestone) == before:
-        return milestone  # nothing changes: no audit entry
+    milestone = Milestone(project=project, **fields)
     milestone.full_clean()
     milestone.save()
-    Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+    _touch(project)
     audit_record(
-        actor=acting_user,
-        action="milestone_update" if before is not None else "milestone_create",
-        instance=milestone,
-        before=before,
+        actor=acting_user, action="milestone_create", instance=milestone, before=None, project=project
     )
     return milestone
+
+
+def _touch(project: Project) -> None:
+    """A change to a project's milestones is a change to the project for "not updated for N days"."""
+    Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())

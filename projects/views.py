@@ -8,78 +8,46 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Prefetch, Subquery, Sum
+from django.db.models import Count, Prefetch, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
-from financing.choices import GRANTED_STATUSES, FundingStatus
 from financing.models import FundingLine, Loan
+from financing.selectors import funding_by_source, with_loan_balances
 from portfolio import access
 from portfolio.audit import describe_history
+from portfolio.forms import page_size, posted_version, query_without, show_errors
 from portfolio.models import AuditEntry
+from portfolio.money import ZERO_YUAN
 
-from . import imports, services
-from .choices import ReviewAction, ReviewStatus, Stage
+from . import imports, selectors, services
+from .choices import ReviewStatus, Stage
 from .filtersets import ProjectFilterSet
 from .forms import MilestoneForm, ProjectForm, ReviewForm, StageForm
-from .models import Milestone, Project, ReviewRecord
-from .querysets import ZERO
-from .selectors import stage_missing_conditions
-
-PAGE_SIZES = (20, 50, 100)
-
-
-def show_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: beside its field when the form has one."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
+from .models import Milestone, Project
 
 
 def visible_project(request, pk, *, with_totals: bool = False) -> Project:
-    projects = Project.objects.visible_to(request.user).select_related("district", "unit")
-    return get_object_or_404(projects.with_financing_totals() if with_totals else projects, pk=pk)
-
-
-def page_size(request) -> int:
-    try:
-        size = int(request.GET.get("per_page", 50))
-    except ValueError:
-        return 50
-    return size if size in PAGE_SIZES else 50
-
-
-def query_without(request, *names) -> str:
-    query = request.GET.copy()
-    for name in names:
-        query.pop(name, None)
-    return query.urlencode()
-
-
-def posted_version(request) -> int | None:
-    try:
-        return int(request.POST["version"])
-    except (KeyError, ValueError):
-        return None
+    """The project `pk` if the user may see it (404 otherwise); with its financing totals when asked."""
+    if with_totals:
+        return get_object_or_404(selectors.project_list(user=request.user), pk=pk)
+    return get_object_or_404(
+        Project.objects.visible_to(request.user).select_related("district", "unit"), pk=pk
+    )
 
 
 @access.role_required
 def project_list(request):
-    projects = (
-        Project.objects.visible_to(request.user)
-        .with_financing_totals()
-        .select_related("district", "unit", "implementing_org")
-        .prefetch_related(Prefetch("loans", queryset=Loan.objects.select_related("lender")))
+    # The form shows what was asked and any invalid value; the list leaves an invalid value out.
+    filterset = ProjectFilterSet(request.GET or None, queryset=Project.objects.none(), user=request.user)
+    filtered = selectors.project_list(user=request.user, params=request.GET, strict=False).prefetch_related(
+        Prefetch("loans", queryset=Loan.objects.select_related("lender"))
     )
-    filterset = ProjectFilterSet(request.GET or None, queryset=projects, request=request)
-    filtered = filterset.qs if filterset.is_bound else projects
     totals = filtered.order_by().aggregate(
-        count=Count("pk"), investment=Coalesce(Sum("total_investment"), ZERO)
+        count=Count("pk"), investment=Coalesce(Sum("total_investment"), ZERO_YUAN)
     )
     paginator = Paginator(filtered, page_size(request))
     paginator.count = totals["count"]  # known already: spare the paginator its own COUNT query
@@ -103,18 +71,6 @@ def project_detail(request, pk):
     project = visible_project(request, pk, with_totals=True)
     user = request.user
     funding_lines = list(FundingLine.objects.filter(project=project).order_by("source_type", "year", "pk"))
-    by_source = {}
-    for line in funding_lines:
-        group = by_source.setdefault(
-            line.source_type,
-            {"label": line.get_source_type_display(), "planned": 0, "approved": 0, "received": 0},
-        )
-        # As in ProjectQuerySet.with_financing_totals: rejected lines plan nothing; only granted ones count.
-        if line.status != FundingStatus.REJECTED:
-            group["planned"] += line.planned_amount
-        if line.status in GRANTED_STATUSES:
-            group["approved"] += line.approved_amount
-        group["received"] += line.received_amount
     review_records = list(project.review_records.select_related("by"))
     returned = project.review_status == ReviewStatus.RETURNED and review_records
     edit_refusal = services.project_edit_refusal(user=user, project=project)
@@ -127,9 +83,11 @@ def project_detail(request, pk):
         "stage_changes": project.stage_changes.select_related("by"),
         "review_records": review_records,
         "milestones": project.milestones.all(),
-        "funding_by_source": by_source.values(),
+        "funding_by_source": funding_by_source(FundingLine.objects.filter(project=project)),
         "funding_lines": funding_lines,
-        "loans": Loan.objects.filter(project=project).select_related("lender", "borrower").with_balances(),
+        "loans": with_loan_balances(
+            Loan.objects.filter(project=project).select_related("lender", "borrower")
+        ),
         "history": describe_history(
             AuditEntry.objects.filter(project=project).select_related("actor", "content_type")[:200]
         ),
@@ -268,7 +226,7 @@ def project_stage(request, pk):
         "form": form,
         "project": project,
         "next_stage": Stage(following).label if following else None,
-        "missing": stage_missing_conditions(project=project, stage=following) if following else [],
+        "missing": selectors.stage_missing_conditions(project=project, stage=following) if following else [],
         "stage_changes": project.stage_changes.select_related("by"),
     }
     return render(request, "projects/project_stage.html", context)
@@ -310,18 +268,7 @@ def milestone_edit(request, pk):
 @access.role_required
 def review_queue(request):
     access.require_role(request.user, access.CITY_STAFF)
-    last_submitter = (
-        ReviewRecord.objects.filter(project=OuterRef("pk"), action=ReviewAction.SUBMIT)
-        .order_by("-at", "-pk")
-        .values("by")[:1]
-    )
-    queue = (
-        Project.objects.visible_to(request.user)
-        .filter(review_status=ReviewStatus.SUBMITTED)
-        .select_related("district", "unit")
-        .annotate(submitted_by=Subquery(last_submitter))
-        .order_by("submitted_at", "pk")
-    )
+    queue = selectors.review_queue(user=request.user)
     page = Paginator(queue, page_size(request)).get_page(request.GET.get("page"))
     return render(
         request, "projects/review_queue.html", {"page": page, "query": query_without(request, "page")}
@@ -331,25 +278,7 @@ def review_queue(request):
 @access.role_required
 def my_district(request):
     access.require_role(request.user, access.DISTRICT_USER)
-    projects = Project.objects.visible_to(request.user)
-    by_status = dict(projects.order_by().values_list("review_status").annotate(n=Count("pk")))
-    by_stage = dict(projects.in_library().order_by().values_list("stage").annotate(n=Count("pk")))
-    overdue = (
-        Milestone.objects.visible_to(request.user)
-        .overdue()
-        .select_related("project")
-        .order_by("planned_date")[:200]
-    )
-    returned = projects.filter(review_status=ReviewStatus.RETURNED).prefetch_related(
-        Prefetch("review_records", queryset=ReviewRecord.objects.filter(action="return"), to_attr="returns")
-    )
-    context = {
-        "by_status": [(s.label, by_status.get(s.value, 0), s.value) for s in ReviewStatus],
-        "by_stage": [(s.label, by_stage.get(s.value, 0), s.value) for s in Stage],
-        "overdue": overdue,
-        "returned": returned,
-    }
-    return render(request, "projects/my_district.html", context)
+    return render(request, "projects/my_district.html", selectors.district_overview(user=request.user))
 
 
 @access.role_required

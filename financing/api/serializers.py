@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from financing import services
 from financing.models import Disbursement, FundingLine, Loan, Organization, Repayment
-from portfolio.api_fields import FixedParentSerializer, ScopedRelatedField
+from portfolio.api.fields import FixedParentSerializer, ScopedRelatedField
 from projects.models import Project
 
 

@@ -1,3 +1,9 @@
+"""The financing API: organisations, funding lines, loans, disbursements, repayments; financing.xlsx."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+
+from financing import selectors
+from financing.excel import financing_workbook
 from financing.filtersets import (
     DisbursementFilterSet,
     FundingLineFilterSet,
@@ -5,9 +11,11 @@ from financing.filtersets import (
     OrganizationFilterSet,
     RepaymentFilterSet,
 )
-from financing.models import Disbursement, FundingLine, Loan, Organization, Repayment
 from portfolio import access
-from portfolio.api_views import RecordOnlyViewSet, ServiceModelViewSet
+from portfolio.api.exports import WORKBOOK, WorkbookExport
+from portfolio.api.viewsets import RecordOnlyViewSet, ServiceModelViewSet
+from projects.filtersets import ProjectFilterSet
+from projects.selectors import project_list
 
 from .serializers import (
     DisbursementSerializer,
@@ -23,42 +31,44 @@ STAFF = (access.CITY_STAFF,)
 class OrganizationViewSet(RecordOnlyViewSet):
     serializer_class = OrganizationSerializer
     filterset_class = OrganizationFilterSet
+    selector = staticmethod(selectors.organization_list)
     write_roles = STAFF
-    queryset = Organization.objects.order_by("name")
 
 
 class FundingLineViewSet(ServiceModelViewSet):
     serializer_class = FundingLineSerializer
     filterset_class = FundingLineFilterSet
+    selector = staticmethod(selectors.funding_line_list)
     write_roles = STAFF
-
-    def get_queryset(self):
-        return FundingLine.objects.visible_to(self.request.user).order_by("project", "year", "pk")
 
 
 class LoanViewSet(ServiceModelViewSet):
     serializer_class = LoanSerializer
     filterset_class = LoanFilterSet
+    selector = staticmethod(selectors.loan_list)
     write_roles = STAFF
     reread_after_write = True  # disbursed and outstanding are computed
-
-    def get_queryset(self):
-        return Loan.objects.visible_to(self.request.user).with_balances().order_by("project", "pk")
 
 
 class DisbursementViewSet(RecordOnlyViewSet):
     serializer_class = DisbursementSerializer
     filterset_class = DisbursementFilterSet
+    selector = staticmethod(selectors.disbursement_list)
     write_roles = STAFF
-
-    def get_queryset(self):
-        return Disbursement.objects.visible_to(self.request.user).order_by("loan", "date", "pk")
 
 
 class RepaymentViewSet(RecordOnlyViewSet):
     serializer_class = RepaymentSerializer
     filterset_class = RepaymentFilterSet
+    selector = staticmethod(selectors.repayment_list)
     write_roles = STAFF
 
-    def get_queryset(self):
-        return Repayment.objects.visible_to(self.request.user).order_by("loan", "date", "pk")
+
+@extend_schema_view(get=extend_schema(responses=WORKBOOK, summary="资金与贷款（Excel）"))
+class FinancingExport(WorkbookExport):
+    """The ledger of the projects the library list shows (the same filters and scope)."""
+
+    filterset_class = ProjectFilterSet
+    selector = staticmethod(project_list)
+    build = staticmethod(financing_workbook)
+    name = "financing"

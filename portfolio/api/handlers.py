@@ -1,75 +1,28 @@
-"""What every API endpoint shares: roles, errors, pagination and their documentation.
+"""How the API answers errors, and how its schema documents them.
 
 Errors are consistent: 400 with field errors (and `non_field_errors` for a broken rule), 401 without
 credentials, 403 for a role that may not act, 404 outside the user's scope, 409 when the record changed
-since the client read it (the `version` it sent) and 412 when an `If-Match` header no longer matches.
+since the client read it (the `version` it sent), 412 when an `If-Match` header no longer matches, and a
+JSON 500 for anything unforeseen (logged with its traceback), never an HTML page.
 """
 
-import hashlib
-import json
+import logging
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from rest_framework import permissions, status
-from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import PageNumberPagination
+from rest_framework import status
 from rest_framework.response import Response
 
-from . import access
-from .errors import StaleObjectError
+from portfolio.errors import StaleObjectError
 
-
-class HasRole(permissions.BasePermission):
-    """Signed in, with a role; writes only for the roles a view names in `write_roles`.
-
-    On a single record the role is checked after the record was looked up in the user's scope, so that
-    another district's record is a 404 whatever the method, and a 403 means "yours, but not for your role".
-    """
-
-    message = _("您的账户尚未分配角色，请联系市项目办。")
-
-    def has_permission(self, request, view):
-        if not (request.user and request.user.is_authenticated):
-            return False
-        role = access.role_of(request.user)
-        if role == access.LENDER:
-            self.message = _("贷款银行账户的查询范围尚未开通，请联系市项目办。")
-        if role not in access.MEMBERS:
-            return False
-        if request.method in permissions.SAFE_METHODS or getattr(view, "action", None) is None:
-            return True  # a read, or a method the view does not have (405)
-        return True if getattr(view, "detail", False) else self._may_write(request, view)
-
-    def has_object_permission(self, request, view, obj):
-        return request.method in permissions.SAFE_METHODS or self._may_write(request, view)
-
-    def _may_write(self, request, view) -> bool:
-        if access.role_of(request.user) in getattr(view, "write_roles", ()):
-            return True
-        self.message = _("您的角色无权进行此操作。")
-        return False
-
-
-class Pagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-    def paginate_queryset(self, queryset, request, view=None):
-        page = request.query_params.get(self.page_query_param)
-        if (
-            page is not None
-            and not (page.isdigit() and int(page) >= 1)
-            and page not in self.last_page_strings
-        ):
-            raise ValidationError({"page": [_("页码应为正整数。")]})
-        return super().paginate_queryset(queryset, request, view)
+logger = logging.getLogger("django.request")
 
 
 def exception_handler(exc, context):
-    """A service's ValidationError becomes a 400 (409 when stale); everything else as DRF answers it."""
+    """A service's ValidationError becomes a 400 (409 when stale), DRF's own errors keep their answer, and
+    anything else is logged and answered with a JSON 500, whatever DEBUG says."""
     # Imported here: DRF's settings import this module, and rest_framework.views imports the settings.
     from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -87,7 +40,20 @@ def exception_handler(exc, context):
         else:
             data = {"non_field_errors": exc.messages}
         return Response(data, status=status.HTTP_400_BAD_REQUEST)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        return response
+    request = context.get("request")
+    logger.error(
+        "Internal Server Error: %s",
+        getattr(request, "path", "?"),
+        exc_info=exc,
+        extra={"status_code": 500, "request": getattr(request, "_request", None)},
+    )
+    return Response(
+        {"detail": _("服务器内部错误，请求未能完成。请核对数据后再试。"), "code": "server_error"},
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
 
 
 ERROR_RESPONSES = {
@@ -130,14 +96,3 @@ def document_error_responses(result, generator, request, public):
                     },
                 )
     return result
-
-
-def etag_of(data) -> str:
-    """A strong ETag for a record's representation: it changes whenever any field does."""
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-    return f'"{digest[:32]}"'
-
-
-def if_match_allows(header: str, current: str) -> bool:
-    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
-    return "*" in tags or current in tags

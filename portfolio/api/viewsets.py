@@ -1,4 +1,7 @@
-"""The viewset bases of the API: writes through services, ETags and If-Match."""
+"""The viewset bases of the API: lists through their selector, writes through services, ETags and If-Match."""
+
+import hashlib
+import json
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -6,13 +9,38 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import APIException
 
-from .api import etag_of, if_match_allows
+
+def etag_of(data) -> str:
+    """A strong ETag for a record's representation: it changes whenever any field does."""
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return f'"{digest[:32]}"'
+
+
+def if_match_allows(header: str, current: str) -> bool:
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in tags or current in tags
 
 
 class PreconditionFailed(APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_detail = _("记录已被修改：If-Match 与当前版本不符。")
     default_code = "precondition_failed"
+
+
+class SelectorReads:
+    """Every read goes through the list's selector, `selector(*, user, params)`: the list with the request's
+    filters, a single record from the same scoped, annotated queryset without them. The view keeps its
+    `filterset_class` so that the schema documents the filters; the selector applies them."""
+
+    selector = None
+
+    def get_queryset(self):
+        return self.selector(user=self.request.user, params=None)
+
+    def filter_queryset(self, queryset):
+        if getattr(self, "action", None) == "list":
+            return self.selector(user=self.request.user, params=self.request.query_params)
+        return queryset
 
 
 class ServiceWrites:
@@ -58,6 +86,7 @@ class IfMatchUpdates:
 
 
 class ServiceModelViewSet(
+    SelectorReads,
     ServiceWrites,
     IfMatchUpdates,
     mixins.CreateModelMixin,
@@ -70,6 +99,7 @@ class ServiceModelViewSet(
 
 
 class RecordOnlyViewSet(
+    SelectorReads,
     ServiceWrites,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,

@@ -11,10 +11,10 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from projects.imports import ImportFileError, import_projects, template_workbook
-
-from . import access
-from .excel import XLSX
+from portfolio import access
+from portfolio.excel import XLSX
+from projects.excel import template_workbook
+from projects.imports import ImportFileError, import_projects
 
 
 class ImportTemplate(APIView):

@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from financing.models import Organization
-from portfolio.api_fields import FixedParentSerializer, ScopedRelatedField
+from portfolio.api.fields import FixedParentSerializer, ScopedRelatedField
 from projects import services
 from projects.choices import Stage
 from projects.models import District, Milestone, Project, Unit
@@ -35,7 +35,15 @@ class ProjectSerializer(serializers.ModelSerializer):
     implementing_org = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.all(), required=False, allow_null=True
     )
-    funding_gap = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    funding_gap = serializers.DecimalField(
+        max_digits=18, decimal_places=2, read_only=True, help_text=_("总投资中尚未落实的部分（元），不为负")
+    )
+    funding_surplus = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        read_only=True,
+        help_text=_("已落实资金超出总投资的部分（元）"),
+    )
     version = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -51,6 +59,7 @@ class ProjectSerializer(serializers.ModelSerializer):
             "stage",
             "review_status",
             "funding_gap",
+            "funding_surplus",
             "version",
             "submitted_at",
             "created_at",

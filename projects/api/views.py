@@ -1,14 +1,20 @@
-from drf_spectacular.utils import extend_schema
+"""The projects API: districts, units, projects with their workflow, milestones; projects.xlsx, and the
+batch import of projects with its template."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portfolio import access
-from portfolio.api_views import ServiceModelViewSet
-from projects import services
+from portfolio.api.exports import WORKBOOK, WorkbookExport
+from portfolio.api.viewsets import SelectorReads, ServiceModelViewSet
+from projects import selectors, services
+from projects.excel import projects_workbook
 from projects.filtersets import MilestoneFilterSet, ProjectFilterSet, UnitFilterSet
-from projects.models import District, Milestone, Project, Unit
+from projects.models import District
 
+from .imports import ImportTemplate, ProjectImport
 from .serializers import (
     AcceptSerializer,
     DistrictSerializer,
@@ -20,6 +26,8 @@ from .serializers import (
     UnitSerializer,
 )
 
+__all__ = ["ImportTemplate", "ProjectImport", "ProjectsExport"]
+
 
 class DistrictViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = District.objects.all()
@@ -28,14 +36,10 @@ class DistrictViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
 
-class UnitViewSet(viewsets.ReadOnlyModelViewSet):
+class UnitViewSet(SelectorReads, viewsets.ReadOnlyModelViewSet):
     serializer_class = UnitSerializer
     filterset_class = UnitFilterSet
-
-    def get_queryset(self):
-        return (
-            Unit.objects.visible_to(self.request.user).select_related("district").order_by("district", "name")
-        )
+    selector = staticmethod(selectors.unit_list)
 
 
 class ProjectViewSet(ServiceModelViewSet):
@@ -44,16 +48,9 @@ class ProjectViewSet(ServiceModelViewSet):
 
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilterSet
+    selector = staticmethod(selectors.project_list)
     write_roles = access.EDITORS
-    reread_after_write = True  # the funding gap is computed
-
-    def get_queryset(self):
-        return (
-            Project.objects.visible_to(self.request.user)
-            .with_financing_totals()
-            .select_related("district", "unit", "implementing_org")
-            .order_by("district", "code")
-        )
+    reread_after_write = True  # the funding gap and surplus are computed
 
     def get_permissions(self):
         # Review and stage steps are the city's; the services say so too, this answers it before parsing.
@@ -95,7 +92,15 @@ class ProjectViewSet(ServiceModelViewSet):
 class MilestoneViewSet(ServiceModelViewSet):
     serializer_class = MilestoneSerializer
     filterset_class = MilestoneFilterSet
+    selector = staticmethod(selectors.milestone_list)
     write_roles = access.EDITORS
 
-    def get_queryset(self):
-        return Milestone.objects.visible_to(self.request.user).order_by("project", "planned_date", "pk")
+
+@extend_schema_view(get=extend_schema(responses=WORKBOOK, summary="项目清单（Excel）"))
+class ProjectsExport(WorkbookExport):
+    """The library list as a workbook: the rows of the list page and the API list, in their order."""
+
+    filterset_class = ProjectFilterSet
+    selector = staticmethod(selectors.project_list)
+    build = staticmethod(projects_workbook)
+    name = "projects"

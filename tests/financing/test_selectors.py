@@ -3,8 +3,8 @@ from decimal import Decimal
 import pytest
 
 from financing.choices import FundingStatus, LoanStatus, SourceType
+from financing.selectors import funding_plan_total, with_financing_totals
 from projects.models import Project
-from projects.selectors import funding_plan_total
 from tests.factories import FundingLineFactory, LoanFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +12,7 @@ D = Decimal
 
 
 def totals(project):
-    return Project.objects.with_financing_totals().get(pk=project.pk)
+    return with_financing_totals(Project.objects.all()).get(pk=project.pk)
 
 
 def line(project, source=SourceType.SPECIAL_BOND, planned="0", approved="0", status=FundingStatus.PLANNED):

@@ -33,7 +33,8 @@ DATABASE = "portfolio_load"
 INVARIANTS = """
 from django.db.models import F
 from financing.models import Loan
-loans = Loan.objects.with_balances()
+from financing.selectors import with_loan_balances
+loans = with_loan_balances(Loan.objects.all())
 overdrawn = loans.filter(disbursed__gt=F("principal")).count()
 print(loans.count(), overdrawn, loans.filter(repaid__gt=F("disbursed")).count())
 """

@@ -80,7 +80,7 @@ def test_projects_workbook_looks_like_the_offices(library, city_user):
     assert header[:3] == ["项目编号", "全国投资项目代码", "项目名称"]
     # Every amount column is a number in 万元 with its format, and its header says so.
     amounts = [index for index, h in enumerate(header) if h.endswith("（万元）")]
-    assert len(amounts) == 17
+    assert len(amounts) == 18  # with 资金超出, the funding beyond the total investment
     filled = [row[index] for row in rows for index in amounts if row[index].value is not None]
     assert filled and all(cell.number_format == "#,##0.00" and cell.data_type == "n" for cell in filled)
     by_name = {row[2].value: dict(zip(header, row, strict=True)) for row in rows}

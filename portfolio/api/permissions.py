@@ -1,0 +1,37 @@
+"""Who may call the API: signed in, with a role; writes for the roles a view names."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import permissions
+
+from portfolio import access
+
+
+class HasRole(permissions.BasePermission):
+    """Signed in, with a role; writes only for the roles a view names in `write_roles`.
+
+    On a single record the role is checked after the record was looked up in the user's scope, so that
+    another district's record is a 404 whatever the method, and a 403 means "yours, but not for your role".
+    """
+
+    message = _("您的账户尚未分配角色，请联系市项目办。")
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        role = access.role_of(request.user)
+        if role == access.LENDER:
+            self.message = _("贷款银行账户的查询范围尚未开通，请联系市项目办。")
+        if role not in access.MEMBERS:
+            return False
+        if request.method in permissions.SAFE_METHODS or getattr(view, "action", None) is None:
+            return True  # a read, or a method the view does not have (405)
+        return True if getattr(view, "detail", False) else self._may_write(request, view)
+
+    def has_object_permission(self, request, view, obj):
+        return request.method in permissions.SAFE_METHODS or self._may_write(request, view)
+
+    def _may_write(self, request, view) -> bool:
+        if access.role_of(request.user) in getattr(view, "write_roles", ()):
+            return True
+        self.message = _("您的角色无权进行此操作。")
+        return False

@@ -1,0 +1,68 @@
+"""Form and view helpers that every app's pages share."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+PAGE_SIZES = (20, 50, 100)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class BootstrapMixin:
+    def style(self):
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+
+
+class ServiceValidatedForm(BootstrapMixin, forms.ModelForm):
+    """Shapes the input only; the service validates the record (scope, uniqueness, cross-field rules) and
+    reports back."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.style()
+
+    def _post_clean(self):
+        pass
+
+
+def show_errors(form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: beside its field when the form has one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def page_size(request) -> int:
+    try:
+        size = int(request.GET.get("per_page", 50))
+    except ValueError:
+        return 50
+    return size if size in PAGE_SIZES else 50
+
+
+def query_without(request, *names) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def posted_version(request) -> int | None:
+    try:
+        return int(request.POST["version"])
+    except (KeyError, ValueError):
+        return None
