@@ -17,10 +17,24 @@ def _project(path: str) -> list[Column]:
     ]
 
 
-def _sheet(workbook, name: str, columns: list[Column], queryset, order, title) -> int:
-    """A sheet of `queryset`'s rows in `order`; the number of rows."""
-    sheet = Sheet(workbook, name, columns, heading=title)
-    for row in rows_of(queryset, columns, order=order):
+# Terminated loans are listed with their own figures but count in no total (financing.selectors).
+NOT_TERMINATED = "不含已终止贷款"
+
+
+def _sheet(workbook, name: str, columns: list[Column], queryset, order, title, *, loan_status=None) -> int:
+    """A sheet of `queryset`'s rows in `order`; the number of rows. With `loan_status` (the values() field
+    of the row's loan status), rows of terminated loans are left out of the totals."""
+    counted = None if loan_status is None else (lambda row: row[loan_status] != LoanStatus.TERMINATED)
+    sheet = Sheet(
+        workbook,
+        name,
+        columns,
+        heading=title,
+        counted=counted,
+        uncounted_note=NOT_TERMINATED if counted else "",
+    )
+    extra = () if loan_status is None else (loan_status,)
+    for row in rows_of(queryset, columns, extra=extra, order=order):
         sheet.add(row)
     sheet.finish()
     return sheet.rows
@@ -68,7 +82,9 @@ def financing_workbook(*, rows, user, filters: dict, scope: str):
     ]
     loans = Loan.objects.filter(project__in=ids)
     by_project = ("project__district", "project__code", "pk")
-    counts["loans"] = _sheet(workbook, "贷款", columns, with_loan_balances(loans), by_project, title)
+    counts["loans"] = _sheet(
+        workbook, "贷款", columns, with_loan_balances(loans), by_project, title, loan_status="status"
+    )
 
     for model, name, amounts in (
         (Disbursement, "提款", {"amount": "提款金额（万元）"}),
@@ -83,7 +99,9 @@ def financing_workbook(*, rows, user, filters: dict, scope: str):
         ]
         entries = model.objects.filter(loan__project__in=ids)
         order = ("loan__project__district", "loan__project__code", "loan", "date", "pk")
-        counts[model._meta.model_name] = _sheet(workbook, name, columns, entries, order, title)
+        counts[model._meta.model_name] = _sheet(
+            workbook, name, columns, entries, order, title, loan_status="loan__status"
+        )
 
     sheet = Sheet(
         workbook,
@@ -101,6 +119,8 @@ def financing_workbook(*, rows, user, filters: dict, scope: str):
             Column("已还本金（万元）", lambda r: r[1].paid_principal, kind="wan", total=True),
         ],
         heading=title,
+        counted=lambda r: r[0].status != LoanStatus.TERMINATED,
+        uncounted_note=NOT_TERMINATED,
     )
     # The schedules need the loans themselves with their entries, a chunk of loans at a time.
     scheduled = with_entries(loans.select_related("project", "lender").order_by(*by_project))

@@ -21,7 +21,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 
-WAN = Decimal(10_000)
+from .money import WAN
+
 WAN_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -85,12 +86,36 @@ def wan(yuan) -> Decimal | None:
     return None if yuan is None else Decimal(yuan) / WAN
 
 
+def header_height(columns: list[Column]) -> float:
+    """The header row's height in points, so that the longest wrapped header shows whole: a Chinese
+    character takes about two width units, a line about 15 points."""
+    lines = 1
+    for column in columns:
+        units = sum(2 if ord(char) > 0x2E80 else 1 for char in column.header)
+        lines = max(lines, -(-units // max(column.width - 1, 1)))
+    return 15.0 * lines + 3
+
+
 class Sheet:
-    def __init__(self, workbook: Workbook, title: str, columns: list[Column], *, heading: list[str]):
+    """One sheet of an export. `counted(row)` says whether a row counts in the totals row (all rows by
+    default); the totals row says when some do not."""
+
+    def __init__(
+        self,
+        workbook: Workbook,
+        title: str,
+        columns: list[Column],
+        *,
+        heading: list[str],
+        counted: Callable | None = None,
+        uncounted_note: str = "",
+    ):
         self.ws = workbook.create_sheet(title)
         self.columns = columns
         self.heading = heading
         self.header_row = len(heading) + 2
+        self.counted = counted
+        self.uncounted_note = uncounted_note
         self.rows = 0
         self.totals = [Decimal(0) if column.total else None for column in columns]
         for index, column in enumerate(columns, start=1):
@@ -100,6 +125,8 @@ class Sheet:
         for number, line in enumerate(heading):
             self.ws.append([self._cell(line, font=TITLE if number == 0 else None)])
         self.ws.append([])
+        # A write-only sheet takes a row's height from row_dimensions as the row is written.
+        self.ws.row_dimensions[self.header_row].height = header_height(columns)
         self.ws.append([self._cell(c.header, font=BOLD, fill=HEADER_FILL, wrap=True) for c in columns])
 
     def _print_setup(self) -> None:
@@ -138,6 +165,7 @@ class Sheet:
 
     def add(self, item) -> None:
         cells = []
+        counts = self.counted is None or self.counted(item)
         for index, column in enumerate(self.columns):
             value = column.value(item)
             # Only cells that need a style become styled cells; plain values are written as they are, which
@@ -154,7 +182,7 @@ class Sheet:
             else:
                 text = str(value)
                 cells.append(self._cell(text, text=True) if text.startswith(FORMULA_STARTS) else text)
-            if column.total and value is not None:
+            if column.total and value is not None and counts:
                 self.totals[index] += value
         self.ws.append(cells)
         self.rows += 1
@@ -165,7 +193,8 @@ class Sheet:
             self._cell(total, font=BOLD, number_format=WAN_FORMAT if total is not None else None)
             for total in self.totals
         ]
-        row[0] = self._cell(f"合计（{self.rows} 行）", font=BOLD)
+        label = f"合计（{self.rows} 行{'，' + self.uncounted_note if self.uncounted_note else ''}）"
+        row[0] = self._cell(label, font=BOLD)
         self.ws.append(row)
         self.ws.auto_filter.ref = f"A{self.header_row}:{last}{self.header_row + max(self.rows, 1)}"
 

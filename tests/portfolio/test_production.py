@@ -253,3 +253,20 @@ def test_a_request_over_the_size_limit_is_refused_before_it_is_read(settings, ci
     assert response.status_code == 413 and "超过" in response.json()["detail"]
     page = Client().post("/accounts/login/", data=b"x" * 2048, content_type="application/octet-stream")
     assert page.status_code == 413
+
+
+@pytest.mark.urls("tests.portfolio.boom_urls")
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_500_under_the_api_is_json_whatever_debug_says(city_user, settings, caplog, debug):
+    settings.DEBUG = debug
+    client = Client(raise_request_exception=False)
+    client.force_login(city_user)
+    with caplog.at_level(logging.ERROR, logger="django.request"):
+        failed = client.get("/api/v1/boom/")
+    assert failed.status_code == 500 and failed["Content-Type"] == "application/json"
+    assert failed.json() == {
+        "detail": "服务器内部错误，请求未能完成。请核对数据后再试。",
+        "code": "server_error",
+    }
+    logged = [r for r in caplog.records if r.name == "django.request" and r.exc_info]
+    assert logged and "hunter2" in str(logged[0].exc_info[1])
