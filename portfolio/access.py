@@ -9,11 +9,22 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-CITY_STAFF = "city_staff"
-DISTRICT_USER = "district_user"
-FINANCE = "finance"
-LENDER = "lender"
+
+class Role(models.TextChoices):
+    """A user's role is the Django group of this name."""
+
+    CITY_STAFF = "city_staff", gettext_lazy("市项目办")
+    DISTRICT_USER = "district_user", gettext_lazy("区用户")
+    FINANCE = "finance", gettext_lazy("财务")
+    LENDER = "lender", gettext_lazy("贷款银行")
+
+
+CITY_STAFF = Role.CITY_STAFF.value
+DISTRICT_USER = Role.DISTRICT_USER.value
+FINANCE = Role.FINANCE.value
+LENDER = Role.LENDER.value
 ROLES = (CITY_STAFF, DISTRICT_USER, FINANCE, LENDER)
 # The roles that use the site and the API, and those of them that create and change projects.
 MEMBERS = (CITY_STAFF, DISTRICT_USER, FINANCE)

@@ -41,15 +41,6 @@ class ReviewAction(models.TextChoices):
     ACCEPT = "accept", _("入库")
 
 
-class Role(models.TextChoices):
-    """A user's role is the Django group of this name."""
-
-    CITY_STAFF = "city_staff", _("市项目办")
-    DISTRICT_USER = "district_user", _("区用户")
-    FINANCE = "finance", _("财务")
-    LENDER = "lender", _("贷款银行")
-
-
 # The 11 districts of Guangzhou and their administrative division codes.
 DISTRICTS = [
     ("440103", "荔湾区"),
