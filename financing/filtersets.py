@@ -4,6 +4,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.filters import IdFilter, IntegerFilter, ScopedFilterSet
+from projects.filtersets import ProjectRecordFilterSet
 from projects.models import District
 
 from .choices import FundingStatus, LoanStatus, OrganizationKind, SourceType
@@ -19,11 +20,7 @@ class OrganizationFilterSet(ScopedFilterSet):
         fields = []
 
 
-class FundingLineFilterSet(ScopedFilterSet):
-    project = IdFilter(field_name="project_id", label=_("项目"))
-    district = django_filters.ModelChoiceFilter(
-        field_name="project__district", queryset=District.objects.all(), label=_("区")
-    )
+class FundingLineFilterSet(ProjectRecordFilterSet):
     source_type = django_filters.ChoiceFilter(choices=SourceType.choices, label=_("资金来源"))
     status = django_filters.ChoiceFilter(choices=FundingStatus.choices, label=_("状态"))
     year = IntegerFilter(label=_("年度"), min_value=2000, max_value=2100)
@@ -33,11 +30,7 @@ class FundingLineFilterSet(ScopedFilterSet):
         fields = []
 
 
-class LoanFilterSet(ScopedFilterSet):
-    project = IdFilter(field_name="project_id", label=_("项目"))
-    district = django_filters.ModelChoiceFilter(
-        field_name="project__district", queryset=District.objects.all(), label=_("区")
-    )
+class LoanFilterSet(ProjectRecordFilterSet):
     lender = IdFilter(field_name="lender_id", label=_("贷款银行"))
     status = django_filters.ChoiceFilter(choices=LoanStatus.choices, label=_("状态"))
 

@@ -13,9 +13,8 @@ from django.db.models import Max, Min, Sum
 from django.utils.translation import gettext as _
 
 from portfolio import access
-from portfolio.audit import audit_record
 from portfolio.errors import reject_unknown_fields
-from portfolio.records import record_update
+from portfolio.records import record_create, record_update
 from projects.models import Project
 
 from .choices import LoanStatus
@@ -61,12 +60,7 @@ def organization_create(
     organization = Organization(
         name=name, kind=kind, uscc=uscc or None, uscc_confirm_reason=uscc_confirm_reason
     )
-    organization.full_clean()
-    organization.save()
-    audit_record(
-        actor=acting_user, action="organization_create", instance=organization, before=None, project=None
-    )
-    return organization
+    return record_create(organization, acting_user=acting_user, action="organization_create", project=None)
 
 
 @transaction.atomic
@@ -91,12 +85,7 @@ def funding_line_record(
     if project is None:
         raise ValidationError(_("请指定资金来源所属的项目。"))
     funding_line = FundingLine(project=project, **fields)
-    funding_line.full_clean()
-    funding_line.save()
-    audit_record(
-        actor=acting_user, action="funding_line_create", instance=funding_line, before=None, project=project
-    )
-    return funding_line
+    return record_create(funding_line, acting_user=acting_user, action="funding_line_create", project=project)
 
 
 @transaction.atomic
@@ -104,10 +93,7 @@ def loan_create(*, acting_user, project: Project, **fields) -> Loan:
     access.require_role(acting_user, access.CITY_STAFF)
     reject_unknown_fields(fields, LOAN_FIELDS)
     loan = Loan(project=project, **fields)
-    loan.full_clean()
-    loan.save()
-    audit_record(actor=acting_user, action="loan_create", instance=loan, before=None, project=project)
-    return loan
+    return record_create(loan, acting_user=acting_user, action="loan_create", project=project)
 
 
 @transaction.atomic
@@ -231,16 +217,9 @@ def disbursement_record(
     loan = Loan.objects.select_for_update().get(pk=loan.pk)
     disbursement_check(loan=loan, amount=amount, on=on)
     disbursement = Disbursement(loan=loan, amount=amount, date=on, note=note)
-    disbursement.full_clean()
-    disbursement.save()
-    audit_record(
-        actor=acting_user,
-        action="disbursement_record",
-        instance=disbursement,
-        before=None,
-        project=loan.project,
+    return record_create(
+        disbursement, acting_user=acting_user, action="disbursement_record", project=loan.project
     )
-    return disbursement
 
 
 @transaction.atomic
@@ -251,9 +230,4 @@ def repayment_record(
     loan = Loan.objects.select_for_update().get(pk=loan.pk)
     repayment_check(loan=loan, principal=principal, interest=interest, on=on)
     repayment = Repayment(loan=loan, date=on, principal=principal, interest=interest, note=note)
-    repayment.full_clean()
-    repayment.save()
-    audit_record(
-        actor=acting_user, action="repayment_record", instance=repayment, before=None, project=loan.project
-    )
-    return repayment
+    return record_create(repayment, acting_user=acting_user, action="repayment_record", project=loan.project)

@@ -1,12 +1,11 @@
 """Ledger pages: funding lines, loans, disbursements and repayments; city staff write, others read."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from portfolio import access
-from portfolio.forms import show_errors
+from portfolio.forms import write_form
 from projects.models import Project
 
 from . import services
@@ -39,14 +38,9 @@ def loan_detail(request, pk):
 
 def _form_page(request, form, *, title, project, on_valid, done, back):
     """The shared shape of a ledger form: show it, call the service, show its errors or go on."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            on_valid(form.cleaned_data)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
-            messages.success(request, done)
-            return redirect(back)
+    if write_form(request, form, on_valid) is not None:
+        messages.success(request, done)
+        return redirect(back)
     return render(
         request,
         "financing/ledger_form.html",
@@ -97,6 +91,7 @@ def loan_create(request, pk):
 
     def record(data):
         created["loan"] = services.loan_create(acting_user=request.user, project=project, **data)
+        return created["loan"]
 
     response = _form_page(
         request,
@@ -128,33 +123,27 @@ def loan_edit(request, pk):
 
 @access.role_required
 def disbursement_create(request, pk):
-    loan = visible_loan(request, pk)
-    access.require_role(request.user, access.CITY_STAFF)
-    form = DisbursementForm(request.POST or None)
-    return _form_page(
+    return _loan_entry_page(
         request,
-        form,
+        pk,
+        DisbursementForm,
         title=_("登记提款"),
-        project=loan.project,
-        on_valid=lambda data: services.disbursement_record(
+        done=_("提款已登记。"),
+        record=lambda loan, data: services.disbursement_record(
             loan=loan, amount=data["amount"], on=data["date"], note=data["note"], acting_user=request.user
         ),
-        done=_("提款已登记。"),
-        back=loan.get_absolute_url(),
     )
 
 
 @access.role_required
 def repayment_create(request, pk):
-    loan = visible_loan(request, pk)
-    access.require_role(request.user, access.CITY_STAFF)
-    form = RepaymentForm(request.POST or None)
-    return _form_page(
+    return _loan_entry_page(
         request,
-        form,
+        pk,
+        RepaymentForm,
         title=_("登记还款"),
-        project=loan.project,
-        on_valid=lambda data: services.repayment_record(
+        done=_("还款已登记。"),
+        record=lambda loan, data: services.repayment_record(
             loan=loan,
             on=data["date"],
             principal=data["principal"],
@@ -162,6 +151,19 @@ def repayment_create(request, pk):
             note=data["note"],
             acting_user=request.user,
         ),
-        done=_("还款已登记。"),
+    )
+
+
+def _loan_entry_page(request, pk, form_class, *, title, done, record):
+    """A drawing or repayment form under the loan `pk`: `record(loan, data)` is its service call."""
+    loan = visible_loan(request, pk)
+    access.require_role(request.user, access.CITY_STAFF)
+    return _form_page(
+        request,
+        form_class(request.POST or None),
+        title=title,
+        project=loan.project,
+        on_valid=lambda data: record(loan, data),
+        done=done,
         back=loan.get_absolute_url(),
     )

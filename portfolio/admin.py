@@ -50,6 +50,20 @@ class CityStaffOnly:
         return _is_city_staff(request)
 
 
+class ReadOnly:
+    """Records that only their services write (the audit trail, stage and review records): shown here,
+    never added, changed or deleted."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class AuditedDeletes:
     # The lookup from this admin's model to the project whose history its changes belong to: "" for a
     # project itself, None for records of no project (accounts, organisations, districts).
@@ -198,21 +212,12 @@ class AccountAdmin(CityStaffOnly, AuditedDeletes, UserAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(CityStaffOnly, admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnly, CityStaffOnly, admin.ModelAdmin):
     list_display = ["at", "actor", "action", "content_type", "object_repr", "project"]
     list_filter = ["action", "content_type"]
     search_fields = ["object_repr", "note", "actor__username"]
     date_hierarchy = "at"
     list_select_related = ["actor", "content_type", "project"]
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class LoginRecords(CityStaffOnly, AuditedDeletes):

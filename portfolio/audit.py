@@ -46,25 +46,12 @@ def diff(before: dict, after: dict) -> dict:
     return {key: [before.get(key), after.get(key)] for key in keys if before.get(key) != after.get(key)}
 
 
-def audit_record(
-    *,
-    actor,
-    action: str,
-    instance: models.Model,
-    before: dict | None,
-    project,
-    note: str = "",
-    after: dict | None = None,
-) -> AuditEntry:
-    """Record what `action` changed on `instance`; `before` is its snapshot beforehand (None when new).
-
-    `project` is the project whose history the change belongs to (None for accounts, organisations and the
-    like): the caller knows it, so nothing here guesses it from the instance's relations."""
-    entry = audit_entry(
-        actor=actor, action=action, instance=instance, before=before, project=project, note=note, after=after
-    )
-    entry.save(force_insert=True)
-    return entry
+def audit_record(**entry) -> AuditEntry:
+    """Record what an action changed: audit_entry's entry (the same keyword arguments), saved in the
+    caller's transaction."""
+    saved = audit_entry(**entry)
+    saved.save(force_insert=True)
+    return saved
 
 
 def audit_entry(
@@ -77,7 +64,10 @@ def audit_entry(
     note: str = "",
     after: dict | None = None,
 ) -> AuditEntry:
-    """The unsaved entry of audit_record, for writers that insert many at once."""
+    """What `action` changed on `instance`, unsaved (audit_record saves it; batch writers insert many at
+    once). `before` is the instance's snapshot beforehand (None when new); `project` is the project whose
+    history the change belongs to (None for accounts, organisations and the like): the caller knows it, so
+    nothing here guesses it from the instance's relations."""
     if after is None:
         after = snapshot(instance) if instance.pk is not None else {}
     return AuditEntry(

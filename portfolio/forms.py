@@ -66,3 +66,16 @@ def posted_version(request) -> int | None:
         return int(request.POST["version"])
     except (KeyError, ValueError):
         return None
+
+
+def write_form(request, form, write):
+    """For a POSTed, valid `form`: the result of `write(form.cleaned_data)`, the one service call a page
+    makes; None when nothing was written (not posted, invalid, or refused by the service, whose errors are
+    then on the form, beside their fields)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return write(form.cleaned_data)
+    except ValidationError as error:
+        show_errors(form, error)
+        return None

@@ -4,7 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .access import scope_q
+from .access import ScopedQuerySet
 
 
 class Profile(models.Model):
@@ -21,11 +21,6 @@ class Profile(models.Model):
 
     def __str__(self):
         return str(self.user)
-
-
-class AuditQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(scope_q(user, "project__district"))
 
 
 class AuditEntry(models.Model):
@@ -56,7 +51,8 @@ class AuditEntry(models.Model):
     changes = models.JSONField(_("变更"), default=dict, help_text=_("字段 → [原值, 新值]"))
     note = models.TextField(_("说明"), blank=True)
 
-    objects = AuditQuerySet.as_manager()
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "project__district"
 
     class Meta:
         ordering = ["-at", "-pk"]

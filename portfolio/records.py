@@ -1,4 +1,4 @@
-"""The one routine by which a service changes a record's fields."""
+"""The routines by which a service adds a record or changes its fields."""
 
 from collections.abc import Callable
 
@@ -35,3 +35,12 @@ def record_update(
     instance.save(update_fields=[*fields, *moved])
     audit_record(actor=acting_user, action=action, instance=instance, before=before, project=project)
     return True
+
+
+def record_create(instance: models.Model, *, acting_user, action: str, project) -> models.Model:
+    """Validate a new record (full_clean), insert it and write its audit entry under `project`, in the
+    caller's transaction: the one routine by which a service adds a row."""
+    instance.full_clean()
+    instance.save(force_insert=True)
+    audit_record(actor=acting_user, action=action, instance=instance, before=None, project=project)
+    return instance

@@ -332,41 +332,34 @@ def _demo_milestones(rng: random.Random, project: Project, today: datetime.date)
     return milestones
 
 
+# The review steps behind each demo review status: (action, from, to, days after submission, comment).
+DEMO_REVIEW_STEPS = {
+    ReviewStatus.DRAFT: [],
+    ReviewStatus.SUBMITTED: [(ReviewAction.SUBMIT, ReviewStatus.DRAFT, ReviewStatus.SUBMITTED, 0, "")],
+    ReviewStatus.RETURNED: [
+        (ReviewAction.SUBMIT, ReviewStatus.DRAFT, ReviewStatus.SUBMITTED, 0, ""),
+        (ReviewAction.RETURN, ReviewStatus.SUBMITTED, ReviewStatus.RETURNED, 3, "请补充资金筹措方案（演示）"),
+    ],
+    ReviewStatus.ACCEPTED: [
+        (ReviewAction.SUBMIT, ReviewStatus.DRAFT, ReviewStatus.SUBMITTED, 0, ""),
+        (ReviewAction.ACCEPT, ReviewStatus.SUBMITTED, ReviewStatus.ACCEPTED, 5, ""),
+    ],
+}
+
+
 def _demo_review_records(project: Project) -> list[ReviewRecord]:
     """The review history that leads to the project's review status (no random draws)."""
-    records = []
-    if project.review_status != ReviewStatus.DRAFT:
-        records.append(
-            ReviewRecord(
-                project=project,
-                action=ReviewAction.SUBMIT,
-                from_status=ReviewStatus.DRAFT,
-                to_status=ReviewStatus.SUBMITTED,
-                at=project.submitted_at,
-            )
+    return [
+        ReviewRecord(
+            project=project,
+            action=action,
+            from_status=before,
+            to_status=after,
+            comment=comment,
+            at=project.submitted_at + datetime.timedelta(days=days),
         )
-    if project.review_status == ReviewStatus.RETURNED:
-        records.append(
-            ReviewRecord(
-                project=project,
-                action=ReviewAction.RETURN,
-                from_status=ReviewStatus.SUBMITTED,
-                to_status=ReviewStatus.RETURNED,
-                comment="请补充资金筹措方案（演示）",
-                at=project.submitted_at + datetime.timedelta(days=3),
-            )
-        )
-    if project.review_status == ReviewStatus.ACCEPTED:
-        records.append(
-            ReviewRecord(
-                project=project,
-                action=ReviewAction.ACCEPT,
-                from_status=ReviewStatus.SUBMITTED,
-                to_status=ReviewStatus.ACCEPTED,
-                at=project.submitted_at + datetime.timedelta(days=5),
-            )
-        )
-    return records
+        for action, before, after, days, comment in DEMO_REVIEW_STEPS[project.review_status]
+    ]
 
 
 def _create_demo_project_records(

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from financing.models import FundingLine, Loan
-from portfolio.admin import AuditedAdmin, CityStaffOnly, ReadOnlyInline
+from portfolio.admin import AuditedAdmin, CityStaffOnly, ReadOnly, ReadOnlyInline
 from portfolio.audit import audit_delete
 
 from .choices import ReviewStatus
@@ -176,21 +176,12 @@ class ProjectAdmin(AuditedAdmin):
 
 
 @admin.register(StageChange)
-class StageChangeAdmin(AuditedAdmin):
+class StageChangeAdmin(ReadOnly, AuditedAdmin):
     audit_project_path = "project"
     list_display = ["project", "from_stage", "to_stage", "on", "by", "overridden"]
     list_filter = ["to_stage", "overridden"]
     search_fields = ["project__name", "project__code", "reason"]
     list_select_related = ["project", "by"]
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ReviewRecord)

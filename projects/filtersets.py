@@ -108,11 +108,17 @@ class UnitFilterSet(ScopedFilterSet):
         fields = []
 
 
-class MilestoneFilterSet(ScopedFilterSet):
+class ProjectRecordFilterSet(ScopedFilterSet):
+    """The filters of every list of a project's records (milestones, funding lines, loans): by the
+    project's id and by its district."""
+
     project = IdFilter(field_name="project_id", label=_("项目"))
     district = django_filters.ModelChoiceFilter(
         field_name="project__district", queryset=District.objects.all(), label=_("区")
     )
+
+
+class MilestoneFilterSet(ProjectRecordFilterSet):
     overdue = django_filters.ChoiceFilter(
         choices=[("true", _("是")), ("false", _("否"))], method="filter_overdue", label=_("逾期")
     )

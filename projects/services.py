@@ -15,7 +15,7 @@ from portfolio.constraints import validate_checks
 from portfolio.db import insert_rows
 from portfolio.errors import StaleObjectError, reject_unknown_fields
 from portfolio.models import AuditEntry
-from portfolio.records import record_update
+from portfolio.records import record_create, record_update
 
 from .choices import ReviewAction, ReviewStatus, Stage
 from .models import NATIONAL_CODE_TAKEN, District, Milestone, Project, ReviewRecord, StageChange
@@ -107,12 +107,9 @@ def project_create(*, acting_user, code: str = "", **fields) -> Project:
                     stage=Stage.PLANNING,
                     **fields,
                 )
-                project.full_clean()
-                project.save()
-                audit_record(
-                    actor=acting_user, action="project_create", instance=project, before=None, project=project
+                return record_create(
+                    project, acting_user=acting_user, action="project_create", project=project
                 )
-                return project
         except IntegrityError:
             # Two creations picked the same code at once; the unique constraint caught it. Try the next one.
             if code or attempt == 4:
@@ -480,12 +477,8 @@ def milestone_record(
         raise ValidationError(_("请指定节点所属的项目。"))
     access.require_project_editor(acting_user, project)
     milestone = Milestone(project=project, **fields)
-    milestone.full_clean()
-    milestone.save()
+    record_create(milestone, acting_user=acting_user, action="milestone_create", project=project)
     _touch(project)
-    audit_record(
-        actor=acting_user, action="milestone_create", instance=milestone, before=None, project=project
-    )
     return milestone
 
 

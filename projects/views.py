@@ -19,7 +19,7 @@ from financing.models import FundingLine, Loan
 from financing.selectors import funding_by_source, with_loan_balances
 from portfolio import access
 from portfolio.audit import describe_history
-from portfolio.forms import page_size, posted_version, query_without, show_errors
+from portfolio.forms import page_size, posted_version, query_without, write_form
 from portfolio.models import AuditEntry
 from portfolio.money import ZERO_YUAN
 
@@ -104,6 +104,10 @@ def project_detail(request, pk):
     return render(request, "projects/project_detail.html", context)
 
 
+def _project_fields(data: dict) -> dict:
+    return {name: data[name] for name in services.PROJECT_FIELDS}
+
+
 @access.role_required
 def project_create(request):
     refusal = services.project_create_refusal(user=request.user)
@@ -115,15 +119,12 @@ def project_create(request):
         else None
     )
     form = ProjectForm(request.POST or None, district_code=own)
-    if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in services.PROJECT_FIELDS}
-        try:
-            project = services.project_create(acting_user=request.user, **fields)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
-            messages.success(request, _("项目已保存为草稿：%(code)s") % {"code": project.code})
-            return redirect("projects:project_detail", pk=project.pk)
+    project = write_form(
+        request, form, lambda data: services.project_create(acting_user=request.user, **_project_fields(data))
+    )
+    if project is not None:
+        messages.success(request, _("项目已保存为草稿：%(code)s") % {"code": project.code})
+        return redirect("projects:project_detail", pk=project.pk)
     return render(request, "projects/project_form.html", {"form": form, "title": _("新建项目")})
 
 
@@ -135,20 +136,19 @@ def project_edit(request, pk):
         raise PermissionDenied(refusal)
     own = project.district_id if access.role_of(request.user) == access.DISTRICT_USER else None
     form = ProjectForm(request.POST or None, instance=project, district_code=own)
-    if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in services.PROJECT_FIELDS}
-        try:
-            services.project_update(
-                project=project,
-                acting_user=request.user,
-                expected_version=form.cleaned_data["version"],
-                **fields,
-            )
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
-            messages.success(request, _("项目已保存。"))
-            return redirect("projects:project_detail", pk=project.pk)
+    saved = write_form(
+        request,
+        form,
+        lambda data: services.project_update(
+            project=project,
+            acting_user=request.user,
+            expected_version=data["version"],
+            **_project_fields(data),
+        ),
+    )
+    if saved is not None:
+        messages.success(request, _("项目已保存。"))
+        return redirect("projects:project_detail", pk=project.pk)
     return render(
         request, "projects/project_form.html", {"form": form, "project": project, "title": _("编辑项目")}
     )
@@ -177,23 +177,22 @@ def project_review(request, pk):
     if refusal:
         raise PermissionDenied(refusal)
     form = ReviewForm(request.POST or None, initial={"version": project.version})
-    if request.method == "POST" and form.is_valid():
-        step = (
-            services.project_accept if form.cleaned_data["decision"] == "accept" else services.project_return
+
+    def review(data):
+        step = services.project_accept if data["decision"] == "accept" else services.project_return
+        step(
+            project=project,
+            acting_user=request.user,
+            comment=data["comment"],
+            expected_version=data["version"],
         )
-        try:
-            step(
-                project=project,
-                acting_user=request.user,
-                comment=form.cleaned_data["comment"],
-                expected_version=form.cleaned_data["version"],
-            )
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
-            accepted = form.cleaned_data["decision"] == "accept"
-            messages.success(request, _("项目已入库。") if accepted else _("项目已退回区里修改。"))
-            return redirect("projects:review_queue")
+        return data["decision"]
+
+    decision = write_form(request, form, review)
+    if decision is not None:
+        accepted = decision == "accept"
+        messages.success(request, _("项目已入库。") if accepted else _("项目已退回区里修改。"))
+        return redirect("projects:review_queue")
     records = project.review_records.select_related("by")
     return render(
         request, "projects/project_review.html", {"form": form, "project": project, "records": records}
@@ -207,21 +206,14 @@ def project_stage(request, pk):
     current = Stage.order(project.stage)
     following = Stage.values[current + 1] if current + 1 < len(Stage.values) else None
     form = StageForm(request.POST or None, initial={"stage": following or project.stage})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.project_transition(
-                project=project,
-                stage=form.cleaned_data["stage"],
-                acting_user=request.user,
-                reason=form.cleaned_data["reason"],
-                override=form.cleaned_data["override"],
-                on=form.cleaned_data["on"],
-            )
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
-            messages.success(request, _("阶段已变更。"))
-            return redirect("projects:project_detail", pk=project.pk)
+    moved = write_form(
+        request,
+        form,
+        lambda data: services.project_transition(project=project, acting_user=request.user, **data),
+    )
+    if moved is not None:
+        messages.success(request, _("阶段已变更。"))
+        return redirect("projects:project_detail", pk=project.pk)
     context = {
         "form": form,
         "project": project,
@@ -234,34 +226,27 @@ def project_stage(request, pk):
 
 @access.role_required
 def milestone_create(request, pk):
-    project = visible_project(request, pk)
-    access.require_project_editor(request.user, project)
-    form = MilestoneForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.milestone_record(acting_user=request.user, project=project, **form.cleaned_data)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
-            messages.success(request, _("节点已添加。"))
-            return redirect("projects:project_detail", pk=project.pk)
-    return render(request, "projects/milestone_form.html", {"form": form, "project": project})
+    return _milestone_page(request, visible_project(request, pk))
 
 
 @access.role_required
 def milestone_edit(request, pk):
     milestone = get_object_or_404(Milestone.objects.visible_to(request.user).select_related("project"), pk=pk)
-    access.require_project_editor(request.user, milestone.project)
+    return _milestone_page(request, milestone.project, milestone)
+
+
+def _milestone_page(request, project: Project, milestone: Milestone | None = None):
+    """The milestone form: a new milestone of `project`, or `milestone` to change."""
+    access.require_project_editor(request.user, project)
     form = MilestoneForm(request.POST or None, instance=milestone)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.milestone_record(acting_user=request.user, milestone=milestone, **form.cleaned_data)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
-            messages.success(request, _("节点已更新。"))
-            return redirect("projects:project_detail", pk=milestone.project_id)
-    context = {"form": form, "project": milestone.project, "milestone": milestone}
+    target = {"milestone": milestone} if milestone is not None else {"project": project}
+    saved = write_form(
+        request, form, lambda data: services.milestone_record(acting_user=request.user, **target, **data)
+    )
+    if saved is not None:
+        messages.success(request, _("节点已更新。") if milestone is not None else _("节点已添加。"))
+        return redirect("projects:project_detail", pk=project.pk)
+    context = {"form": form, "project": project, "milestone": milestone}
     return render(request, "projects/milestone_form.html", context)
 
 
