@@ -117,3 +117,37 @@ class RepaymentFactory(factory.django.DjangoModelFactory):
     loan = factory.SubFactory(LoanFactory)
     date = datetime.date(2025, 6, 1)
     principal = Decimal("1.00")
+
+
+def spread_projects() -> dict:
+    """Projects that differ from a plain 黄埔 river project in one attribute each, by what differs; and a
+    small one in 海珠, outside both districts. SPREAD_FILTERS says which of them each filter selects."""
+    base = {"district": district("440112"), "category": "river_lake", "total_investment": Decimal("50000000")}
+    made = {
+        "plain": ProjectFactory(name="基准项目", **base),
+        "district": ProjectFactory(name="越秀项目", **base | {"district": district("440104")}),
+        "unit": ProjectFactory(name="单元项目", unit=UnitFactory(name="萝岗单元"), **base),
+        "stage": ProjectFactory(name="实施项目", stage="implementation", review_status="accepted", **base),
+        "review": ProjectFactory(name="已提交项目", review_status="submitted", **base),
+        "category": ProjectFactory(name="园区项目", **base | {"category": "park"}),
+        "big": ProjectFactory(name="巨额投资项目", **base | {"total_investment": Decimal("900000000")}),
+        "text": ProjectFactory(name="增江画廊", content="碧道建设", **base),
+        "small": ProjectFactory(name="小额项目", district=district("440105"), total_investment=Decimal("5")),
+    }
+    FundingLineFactory(project=made["plain"], source_type="central_budget")
+    FundingLineFactory(project=made["plain"], source_type="central_budget")
+    return made
+
+
+# Filter parameters → the projects of spread_projects() they select, on the page and in the API list.
+SPREAD_FILTERS = {
+    "district": ({"district": "440104"}, {"district"}),
+    "stage": ({"stage": "implementation"}, {"stage"}),
+    "review_status": ({"review_status": "submitted"}, {"review"}),
+    "category": ({"category": "park"}, {"category"}),
+    "source_type": ({"source_type": "central_budget"}, {"plain"}),
+    "min_investment": ({"min_investment": "800000000"}, {"big"}),
+    "max_investment": ({"max_investment": "10"}, {"small"}),
+    "q-content": ({"q": "碧道"}, {"text"}),
+    "q-name": ({"q": "增江"}, {"text"}),
+}

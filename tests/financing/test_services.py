@@ -18,15 +18,9 @@ D = Decimal
 ON = datetime.date(2025, 3, 1)
 
 
-def only_audit_entry(**filters) -> AuditEntry:
-    entries = list(AuditEntry.objects.filter(**filters))
-    assert len(entries) == 1, entries
-    return entries[0]
-
-
 @pytest.mark.django_db
 class TestOrganizations:
-    def test_create_writes_one_audit_entry(self, city_user):
+    def test_create_writes_one_audit_entry(self, city_user, only_audit_entry):
         org = services.organization_create(
             acting_user=city_user, name="国家开发银行广东省分行", kind="bank", uscc="91350100M000100Y43"
         )
@@ -35,7 +29,7 @@ class TestOrganizations:
         assert entry.changes["name"] == [None, "国家开发银行广东省分行"]
         assert entry.changes["uscc"] == [None, "91350100M000100Y43"]
 
-    def test_failed_check_character_needs_confirmation(self, city_user):
+    def test_failed_check_character_needs_confirmation(self, city_user, only_audit_entry):
         with pytest.raises(ValidationError) as error:
             services.organization_create(
                 acting_user=city_user, name="某公司", kind="enterprise", uscc="91350100M000100Y44"
@@ -65,7 +59,7 @@ class TestOrganizations:
 
 @pytest.mark.django_db
 class TestFundingLines:
-    def test_create_and_update(self, city_user):
+    def test_create_and_update(self, city_user, only_audit_entry):
         project = ProjectFactory()
         line = services.funding_line_record(
             acting_user=city_user,
@@ -110,7 +104,7 @@ class TestFundingLines:
 
 @pytest.mark.django_db
 class TestLoans:
-    def test_create(self, city_user):
+    def test_create(self, city_user, only_audit_entry):
         project = ProjectFactory()
         loan = services.loan_create(
             acting_user=city_user,
@@ -143,7 +137,7 @@ class TestLoans:
         }
         assert not Loan.objects.exists()
 
-    def test_principal_cannot_drop_below_disbursed(self, city_user):
+    def test_principal_cannot_drop_below_disbursed(self, city_user, only_audit_entry):
         loan = LoanFactory(principal=D("100.00"))
         DisbursementFactory(loan=loan, amount=D("80.00"))
         with pytest.raises(ValidationError) as error:
@@ -155,7 +149,7 @@ class TestLoans:
 
 @pytest.mark.django_db
 class TestDisbursementsAndRepayments:
-    def test_disbursement_writes_one_audit_entry(self, city_user):
+    def test_disbursement_writes_one_audit_entry(self, city_user, only_audit_entry):
         loan = LoanFactory(principal=D("100.00"))
         disbursement = services.disbursement_record(
             loan=loan, amount=D("60.00"), on=ON, acting_user=city_user
@@ -196,7 +190,7 @@ class TestDisbursementsAndRepayments:
             services.disbursement_record(loan=loan, amount=D("1"), on=ON, acting_user=city_user)
         assert error.value.message_dict["loan"] == ["贷款状态为“已结清”，不能再提款。"]
 
-    def test_repaid_principal_never_exceeds_disbursed(self, city_user):
+    def test_repaid_principal_never_exceeds_disbursed(self, city_user, only_audit_entry):
         loan = LoanFactory(principal=D("100.00"))
         services.disbursement_record(loan=loan, amount=D("40.00"), on=ON, acting_user=city_user)
         repayment = services.repayment_record(

@@ -1,3 +1,6 @@
+"""Financing pages: loans with their figures and schedules, and the forms that record funding lines, loans,
+disbursements and repayments; real requests, checked in the response and the database."""
+
 import datetime
 from decimal import Decimal
 
@@ -14,33 +17,27 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-@pytest.fixture
-def city(client, city_user):
-    client.force_login(city_user)
-    return client
-
-
 def html_of(client, url, **params):
     response = client.get(url, params)
     assert response.status_code == 200
     return response.content.decode()
 
 
-def test_seed_loans_show_right_on_their_pages(city):
+def test_seed_loans_show_right_on_their_pages(city_client):
     call_command("seed")
     for name, principal, borrower in [
         ("广州知识城-迳下美丽单元建设项目", "3.00 亿元", "知识城（广州）现代农业发展集团有限公司"),
         ("黄埔区岭头片区全域土地综合整治暨“美丽广州”建设项目", "4.37 亿元", "广州市岭头投资有限公司"),
     ]:
         loan = Loan.objects.get(project__name=name)
-        html = html_of(city, reverse("financing:loan_detail", args=[loan.pk]))
+        html = html_of(city_client, reverse("financing:loan_detail", args=[loan.pk]))
         assert principal in html and "国家开发银行广东省分行" in html and borrower in html
         assert "签约日期、期限或利率尚未录入" in html
-        project_html = html_of(city, reverse("projects:project_detail", args=[loan.project_id]))
+        project_html = html_of(city_client, reverse("projects:project_detail", args=[loan.project_id]))
         assert principal in project_html and "国家开发银行广东省分行" in project_html
 
 
-def test_loan_page_figures_schedule_due_soon_and_past_due(city):
+def test_loan_page_figures_schedule_due_soon_and_past_due(city_client):
     today = timezone.localdate()
     signed = today - datetime.timedelta(days=200)
     loan = LoanFactory(
@@ -63,7 +60,7 @@ def test_loan_page_figures_schedule_due_soon_and_past_due(city):
         subsidy_rate=D("1.2"),
         programme="美丽广州贴息",
     )
-    html = html_of(city, reverse("financing:loan_detail", args=[loan.pk]))
+    html = html_of(city_client, reverse("financing:loan_detail", args=[loan.pk]))
     assert '"principal">200.00 万元</div><div class="small text-muted">（0.02 亿元）' in html
     assert "160.00 万元" in html.split('id="disbursed"')[1][:40]
     assert "40.00 万元" in html.split('id="undisbursed"')[1][:40]
@@ -75,9 +72,9 @@ def test_loan_page_figures_schedule_due_soon_and_past_due(city):
     assert "美丽广州贴息" in html and "贴息率 1.2%" in html
 
 
-def test_staff_record_a_funding_line_a_loan_a_disbursement_and_a_repayment(city):
+def test_staff_record_a_funding_line_a_loan_a_disbursement_and_a_repayment(city_client):
     project = ProjectFactory(total_investment=D("100000000"))
-    response = city.post(
+    response = city_client.post(
         reverse("financing:funding_line_create", args=[project.pk]),
         {
             "source_type": "special_bond",
@@ -91,7 +88,7 @@ def test_staff_record_a_funding_line_a_loan_a_disbursement_and_a_repayment(city)
     )
     assert response.status_code == 302 and FundingLine.objects.get().programme == "2025年第一批"
     bank, company = BankFactory(), OrganizationFactory()
-    response = city.post(
+    response = city_client.post(
         reverse("financing:loan_create", args=[project.pk]),
         {
             "lender": bank.pk,
@@ -113,20 +110,20 @@ def test_staff_record_a_funding_line_a_loan_a_disbursement_and_a_repayment(city)
         "financing:loan_detail", args=[loan.pk]
     )
     assert (
-        city.post(
+        city_client.post(
             reverse("financing:disbursement_create", args=[loan.pk]),
             {"date": "2025-04-01", "amount": "20000000"},
         ).status_code
         == 302
     )
     assert (
-        city.post(
+        city_client.post(
             reverse("financing:repayment_create", args=[loan.pk]),
             {"date": "2025-10-01", "principal": "0", "interest": "305000"},
         ).status_code
         == 302
     )
-    html = html_of(city, reverse("financing:loan_detail", args=[loan.pk]))
+    html = html_of(city_client, reverse("financing:loan_detail", args=[loan.pk]))
     assert "LPR -10 bp" in html and "按半年" in html and 'id="schedule"' in html
     assert (
         AuditEntry.objects.filter(
@@ -146,10 +143,10 @@ BAD_DISBURSEMENTS = [
 
 
 @pytest.mark.parametrize(("data", "message"), BAD_DISBURSEMENTS)
-def test_bad_disbursements_are_refused_on_the_page(city, data, message):
+def test_bad_disbursements_are_refused_on_the_page(city_client, data, message):
     loan = LoanFactory(principal=D("100.00"))
     DisbursementFactory(loan=loan, amount=D("10.00"))
-    response = city.post(reverse("financing:disbursement_create", args=[loan.pk]), data)
+    response = city_client.post(reverse("financing:disbursement_create", args=[loan.pk]), data)
     assert response.status_code == 200 and message in response.content.decode()
     assert Disbursement.objects.count() == 1
 
@@ -166,10 +163,10 @@ def test_bad_disbursements_are_refused_on_the_page(city, data, message):
         ({"date": "2024-06-01", "principal": "1", "interest": "0"}, "还款日期不能早于签约日期 2025-01-10。"),
     ],
 )
-def test_bad_repayments_are_refused_on_the_page(city, data, message):
+def test_bad_repayments_are_refused_on_the_page(city_client, data, message):
     loan = LoanFactory(principal=D("100.00"))
     DisbursementFactory(loan=loan, amount=D("10.00"))
-    response = city.post(reverse("financing:repayment_create", args=[loan.pk]), data)
+    response = city_client.post(reverse("financing:repayment_create", args=[loan.pk]), data)
     assert response.status_code == 200 and message in response.content.decode()
     assert not Repayment.objects.exists()
 
@@ -178,7 +175,7 @@ def test_bad_repayments_are_refused_on_the_page(city, data, message):
     ("swap", "field_message"),
     [("lender", "贷款银行必须是类型为“银行”的机构。"), ("borrower", "贷款主体不能是银行。")],
 )
-def test_lender_must_be_a_bank_and_borrower_not_on_the_page(city, swap, field_message):
+def test_lender_must_be_a_bank_and_borrower_not_on_the_page(city_client, swap, field_message):
     project = ProjectFactory()
     bank, company = BankFactory(), OrganizationFactory()
     data = {
@@ -192,7 +189,7 @@ def test_lender_must_be_a_bank_and_borrower_not_on_the_page(city, swap, field_me
         "status": "signed",
     }
     data[swap] = company.pk if swap == "lender" else BankFactory().pk
-    response = city.post(reverse("financing:loan_create", args=[project.pk]), data)
+    response = city_client.post(reverse("financing:loan_create", args=[project.pk]), data)
     assert response.status_code == 200 and field_message in response.content.decode()
     assert not Loan.objects.exists()
 
@@ -206,7 +203,7 @@ def test_lender_must_be_a_bank_and_borrower_not_on_the_page(city, swap, field_me
         ({"source_type": "interest_subsidy", "subsidy_rate": "1"}, "只有财政贴息可以关联贷款"),
     ],
 )
-def test_bad_funding_lines_are_refused_on_the_page(city, data, message):
+def test_bad_funding_lines_are_refused_on_the_page(city_client, data, message):
     project = ProjectFactory()
     base = {
         "source_type": "fiscal",
@@ -216,12 +213,12 @@ def test_bad_funding_lines_are_refused_on_the_page(city, data, message):
         "received_amount": "0",
         "status": "planned",
     }
-    response = city.post(reverse("financing:funding_line_create", args=[project.pk]), base | data)
+    response = city_client.post(reverse("financing:funding_line_create", args=[project.pk]), base | data)
     assert response.status_code == 200 and message in response.content.decode()
     assert not FundingLine.objects.exists()
 
 
-def test_a_subsidy_may_not_exceed_the_loan_rate(city):
+def test_a_subsidy_may_not_exceed_the_loan_rate(city_client):
     loan = LoanFactory(annual_rate=D("3.0000"))
     data = {
         "source_type": "interest_subsidy",
@@ -233,12 +230,12 @@ def test_a_subsidy_may_not_exceed_the_loan_rate(city):
         "loan": loan.pk,
         "subsidy_rate": "3.5",
     }
-    response = city.post(reverse("financing:funding_line_create", args=[loan.project_id]), data)
+    response = city_client.post(reverse("financing:funding_line_create", args=[loan.project_id]), data)
     assert "贴息率不能高于贷款年利率 3%。" in response.content.decode()
     assert not FundingLine.objects.exists()
 
 
-def test_loan_page_leaves_out_rejected_subsidies_paid_installments_and_ends_of_terminated_loans(city):
+def test_loan_page_leaves_out_rejected_subsidies_paid_installments_and_ends_of_terminated_loans(city_client):
     today = timezone.localdate()
     signed = today - datetime.timedelta(days=200)
     loan = LoanFactory(
@@ -260,7 +257,7 @@ def test_loan_page_leaves_out_rejected_subsidies_paid_installments_and_ends_of_t
         status="rejected",
         programme="未获批的贴息",
     )
-    html = html_of(city, reverse("financing:loan_detail", args=[loan.pk]))
+    html = html_of(city_client, reverse("financing:loan_detail", args=[loan.pk]))
     assert "未获批的贴息" not in html
     due_soon = html.split('id="due-soon"')[1].split("</table>")[0]
     assert "没有即将到期的还款。" in due_soon
@@ -268,5 +265,5 @@ def test_loan_page_leaves_out_rejected_subsidies_paid_installments_and_ends_of_t
     assert "没有逾期未还的期次。" in past_due
     Repayment.objects.all().delete()
     Loan.objects.filter(pk=loan.pk).update(status="terminated")
-    html = html_of(city, reverse("financing:loan_detail", args=[loan.pk]))
+    html = html_of(city_client, reverse("financing:loan_detail", args=[loan.pk]))
     assert "没有逾期未还的期次。" in html.split('id="past-due"')[1].split("</table>")[0]

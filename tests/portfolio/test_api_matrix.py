@@ -7,7 +7,6 @@ refusal is the permission's, and the database changes only when the answer is a 
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
 from portfolio.models import AuditEntry
 from tests.factories import (
@@ -19,7 +18,6 @@ from tests.factories import (
     OrganizationFactory,
     ProjectFactory,
     UnitFactory,
-    UserFactory,
     district,
 )
 
@@ -35,15 +33,8 @@ NOT_ALLOWED = {"city_staff": 405, "finance": 405, "district_user": 405}
 
 
 @pytest.fixture
-def world(db):
-    users = {
-        "no_role": UserFactory(username="a_nobody"),
-        "lender": UserFactory(username="a_bank", role="lender"),
-        "city_staff": UserFactory(username="a_city", role="city_staff"),
-        "reviewer": UserFactory(username="a_reviewer", role="city_staff"),
-        "finance": UserFactory(username="a_finance", role="finance"),
-        "district_user": UserFactory(username="a_huangpu", role="district_user", district_code="440112"),
-    }
+def world(role_users, city_reviewer):
+    users = role_users | {"reviewer": city_reviewer}
     bank, company = BankFactory(), OrganizationFactory()
     sides = {}
     for side, code in (("own", "440112"), ("other", "440104")):
@@ -198,10 +189,8 @@ def cases():
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("endpoint", "method", "record", "body", "own", "side_name"), list(cases()))
-def test_api_matrix(world, role, endpoint, method, record, body, own, side_name):
-    client = APIClient()
-    if role != "anonymous":
-        client.force_authenticate(world["users"][role])
+def test_api_matrix(api_client, world, role, endpoint, method, record, body, own, side_name):
+    client = api_client(world["users"].get(role))  # anonymous: no user
     side = world["sides"][side_name]
     if endpoint in ("projects/{}/return", "projects/{}/accept"):
         side["submitted"].review_records.create(
@@ -219,9 +208,8 @@ def test_api_matrix(world, role, endpoint, method, record, body, own, side_name)
 @pytest.mark.parametrize(
     "endpoint", ["units", "projects", "milestones", "funding-lines", "loans", "disbursements", "repayments"]
 )
-def test_lists_never_show_another_district(world, endpoint):
-    client = APIClient()
-    client.force_authenticate(world["users"]["district_user"])
+def test_lists_never_show_another_district(api_client, world, endpoint):
+    client = api_client(world["users"]["district_user"])
     response = client.get(f"/api/v1/{endpoint}/", {"page_size": 200})
     ids = {row["id"] for row in response.json()["results"]}
     own = world["sides"]["own"]

@@ -1,3 +1,6 @@
+"""The dashboard (portfolio.dashboard): its figures by section, for the city and for a district, and the
+page: access by role, the seed's loans, queries that do not grow with the library."""
+
 import datetime
 from decimal import Decimal
 
@@ -108,19 +111,17 @@ def test_a_district_user_sees_its_district(small_library, huangpu_user):
     assert figures["overdue_milestones"] == 0 and figures["waiting_count"] == 0
 
 
-def test_seed_loans_on_the_dashboard(client, city_user):
+def test_seed_loans_on_the_dashboard(city_client):
     call_command("seed")
-    client.force_login(city_user)
-    html = client.get(reverse("home")).content.decode()
+    html = city_client.get(reverse("home")).content.decode()
     assert '国家开发银行广东省分行</td><td class="text-end">7.37 亿元' in html
     assert '黄埔区</td><td class="text-end">7.37 亿元' in html
 
 
-def test_dashboard_queries_do_not_grow(client, city_user, django_assert_max_num_queries):
+def test_dashboard_queries_do_not_grow(city_client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client.force_login(city_user)
     # A loan with drawings and repayments from the start, so both runs do the same kinds of work.
     RepaymentFactory(loan=DisbursementFactory(loan__project__review_status="accepted").loan)
     counts = {}
@@ -128,17 +129,16 @@ def test_dashboard_queries_do_not_grow(client, city_user, django_assert_max_num_
         seed_demo(total - Project.objects.count(), rng_seed=total)
         assert Project.objects.count() == total
         with CaptureQueriesContext(connection) as captured:
-            assert client.get(reverse("home")).status_code == 200
+            assert city_client.get(reverse("home")).status_code == 200
         counts[total] = len(captured)
     assert counts[10] == counts[1000] <= 24, counts
 
 
-def test_dashboard_access_by_role(client, city_user, finance_user, huangpu_user, no_role_user):
+def test_dashboard_access_by_role(client, client_for, city_user, finance_user, huangpu_user, no_role_user):
     response = client.get(reverse("home"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     for user, status in ((city_user, 200), (finance_user, 200), (huangpu_user, 200), (no_role_user, 403)):
-        client.force_login(user)
-        assert client.get(reverse("home")).status_code == status
+        assert client_for(user).get(reverse("home")).status_code == status
 
 
 def test_loans_of_projects_outside_the_library_are_left_out(small_library, city_user):
@@ -149,4 +149,13 @@ def test_loans_of_projects_outside_the_library_are_left_out(small_library, city_
         "principal": D("250000000"),
         "disbursed": D("170000000"),
         "outstanding": D("160000000"),
+    }
+
+
+def test_a_terminated_loan_counts_in_no_dashboard_total(terminated_loan, city_user):
+    figures = dashboard_figures(user=city_user)
+    assert figures["loan_totals"] == {
+        "principal": D("400.00"),
+        "disbursed": D("100.00"),
+        "outstanding": D("100.00"),
     }

@@ -114,12 +114,10 @@ def test_errors_show_our_page_and_log_the_traceback_on_the_server(production, ca
     assert logged and "hunter2" in str(logged[0].exc_info[1])
 
 
-def test_every_request_is_logged_with_user_and_status(city_user, caplog):
-    client = Client()
-    client.force_login(city_user)
+def test_every_request_is_logged_with_user_and_status(city_client, caplog):
     with caplog.at_level(logging.INFO, logger="portfolio.requests"):
-        client.get("/projects/?stage=planning")
-        client.get("/no-such-page/")
+        city_client.get("/projects/?stage=planning")
+        city_client.get("/no-such-page/")
     lines = [r for r in caplog.records if r.name == "portfolio.requests"]
     assert [(r.path, r.status, r.user) for r in lines] == [
         ("/projects/", 200, "city_a"),
@@ -243,11 +241,9 @@ def test_passwords_are_checked_by_djangos_validators(settings):
             validate_password(weak)
 
 
-def test_a_request_over_the_size_limit_is_refused_before_it_is_read(settings, city_user):
+def test_a_request_over_the_size_limit_is_refused_before_it_is_read(settings, city_api):
     settings.MAX_REQUEST_BYTES = 1024
-    client = APIClient()
-    client.force_authenticate(city_user)
-    response = client.post(
+    response = city_api.post(
         "/api/v1/imports/projects/", data=b"x" * 2048, content_type="application/octet-stream"
     )
     assert response.status_code == 413 and "超过" in response.json()["detail"]
@@ -257,10 +253,9 @@ def test_a_request_over_the_size_limit_is_refused_before_it_is_read(settings, ci
 
 @pytest.mark.urls("tests.portfolio.boom_urls")
 @pytest.mark.parametrize("debug", [False, True])
-def test_a_500_under_the_api_is_json_whatever_debug_says(city_user, settings, caplog, debug):
+def test_a_500_under_the_api_is_json_whatever_debug_says(client_for, city_user, settings, caplog, debug):
     settings.DEBUG = debug
-    client = Client(raise_request_exception=False)
-    client.force_login(city_user)
+    client = client_for(city_user, raise_request_exception=False)
     with caplog.at_level(logging.ERROR, logger="django.request"):
         failed = client.get("/api/v1/boom/")
     assert failed.status_code == 500 and failed["Content-Type"] == "application/json"

@@ -1,4 +1,5 @@
-"""Excel in: the template, a filled-in import, every row error and every kind of bad file."""
+"""Excel in (projects.imports, its API endpoint and its upload page): a filled-in template, every row
+error and every kind of bad file."""
 
 import io
 import zipfile
@@ -8,8 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from openpyxl import Workbook, load_workbook
-from rest_framework.test import APIClient
+from openpyxl import Workbook
 
 from portfolio.models import AuditEntry
 from projects.imports import HEADERS
@@ -18,12 +18,6 @@ from tests.factories import OrganizationFactory, ProjectFactory, UnitFactory, di
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/imports/projects/"
-
-
-def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def workbook_bytes(rows, *, headers=HEADERS, sheet="项目") -> bytes:
@@ -62,21 +56,7 @@ def upload(client, content: bytes, name="projects.xlsx", **data):
     return client.post(URL, {"file": SimpleUploadedFile(name, content), **data}, format="multipart")
 
 
-def test_the_template(city_user):
-    response = client_for(city_user).get("/api/v1/imports/projects/template.xlsx")
-    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    assert workbook.sheetnames == ["说明", "项目", "选项"]
-    assert [c.value for c in workbook["项目"][1]] == HEADERS
-    assert "项目批量申报模板" in workbook["说明"]["A1"].value
-    rules = workbook["项目"].data_validations.dataValidation
-    validations = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in rules}
-    assert set(validations) in ({"B2", "D2"}, {"B2", "C2", "D2"})
-    assert all(v.startswith("=选项!$") for v in validations.values())
-    assert workbook["选项"].sheet_state == "hidden"
-    assert [c.value for c in workbook["选项"]["A"]][:2] == ["荔湾区", "越秀区"]
-
-
-def test_a_filled_template_becomes_drafts(city_user):
+def test_a_filled_template_becomes_drafts(city_api):
     unit = UnitFactory(name="知识城单元", district=district("440112"))
     org = OrganizationFactory(name="广州某建设公司")
     content = workbook_bytes(
@@ -86,7 +66,7 @@ def test_a_filled_template_becomes_drafts(city_user):
             row("知识城生境花园", 美丽单元="知识城单元", 全国投资项目代码="2025-440112-77-01-000001"),
         ]
     )
-    response = upload(client_for(city_user), content)
+    response = upload(city_api, content)
     assert response.status_code == 201, response.json()
     assert response.json()["created"] == 3
     projects = {p.name: p for p in Project.objects.all()}
@@ -101,11 +81,11 @@ def test_a_filled_template_becomes_drafts(city_user):
     assert AuditEntry.objects.filter(action="project_create").count() == 3
 
 
-def test_import_queries_do_not_grow_row_by_row(city_user):
+def test_import_queries_do_not_grow_row_by_row(city_api):
     def queries(rows):
         content = workbook_bytes([row(f"项目{rows}-{n}", ("黄埔区", "越秀区")[n % 2]) for n in range(rows)])
         with CaptureQueriesContext(connection) as captured:
-            response = upload(client_for(city_user), content)
+            response = upload(city_api, content)
             assert response.status_code == 201, response.json()
         return len(captured)
 
@@ -114,9 +94,9 @@ def test_import_queries_do_not_grow_row_by_row(city_user):
     assert few == many, (few, many)
 
 
-def test_uploading_the_same_file_again_creates_nothing(city_user):
+def test_uploading_the_same_file_again_creates_nothing(city_api):
     content = workbook_bytes([row(), row("第二个项目")])
-    client = client_for(city_user)
+    client = city_api
     assert upload(client, content).status_code == 201
     again = upload(client, content)
     assert again.status_code == 400
@@ -124,7 +104,7 @@ def test_uploading_the_same_file_again_creates_nothing(city_user):
     assert Project.objects.count() == 2
 
 
-def test_every_row_error_is_reported_and_nothing_saved(city_user):
+def test_every_row_error_is_reported_and_nothing_saved(city_api):
     ProjectFactory(national_code="2025-440112-77-01-000009")
     content = workbook_bytes(
         [
@@ -138,7 +118,7 @@ def test_every_row_error_is_reported_and_nothing_saved(city_user):
             row("戊", 计划开工年份=2026, 计划完工年份=2025),
         ]
     )
-    response = upload(client_for(city_user), content)
+    response = upload(city_api, content)
     assert response.status_code == 400
     errors = {(e["row"], e["column"]): e["message"] for e in response.json()["errors"]}
     assert errors[(3, "项目名称")] == "必填。" and errors[(3, "区")] == "必填。"
@@ -152,8 +132,8 @@ def test_every_row_error_is_reported_and_nothing_saved(city_user):
     assert Project.objects.count() == 1 and not AuditEntry.objects.exists()
 
 
-def test_district_users_import_their_own_district_only(huangpu_user):
-    client = client_for(huangpu_user)
+def test_district_users_import_their_own_district_only(api_client, huangpu_user):
+    client = api_client(huangpu_user)
     response = upload(client, workbook_bytes([row(), row("越秀的项目", "越秀区")]))
     assert response.status_code == 400
     assert response.json()["errors"] == [{"row": 3, "column": "区", "message": "区用户只能为本区新建项目。"}]
@@ -161,19 +141,19 @@ def test_district_users_import_their_own_district_only(huangpu_user):
     assert upload(client, workbook_bytes([row()])).status_code == 201
 
 
-def test_finance_may_not_import(finance_user):
-    assert upload(client_for(finance_user), workbook_bytes([row()])).status_code == 403
+def test_finance_may_not_import(api_client, finance_user):
+    assert upload(api_client(finance_user), workbook_bytes([row()])).status_code == 403
 
 
-def test_ragged_rows_from_read_only_mode(city_user):
+def test_ragged_rows_from_read_only_mode(city_api):
     # Rows that end early (no trailing cells at all) are read as empty values, not errors or crashes.
     short = row()[:10]
-    response = upload(client_for(city_user), workbook_bytes([short]))
+    response = upload(city_api, workbook_bytes([short]))
     assert response.status_code == 201 and Project.objects.get().contact_name == ""
 
 
-def test_a_dry_run_saves_nothing(city_user):
-    response = upload(client_for(city_user), workbook_bytes([row()]), dry_run="true")
+def test_a_dry_run_saves_nothing(city_api):
+    response = upload(city_api, workbook_bytes([row()]), dry_run="true")
     assert response.status_code == 200 and response.json()["would_create"] == 1
     assert not Project.objects.exists()
 
@@ -228,41 +208,40 @@ def _formulas() -> bytes:
         ("bomb.xlsx", _with_sheet_xml(BOMB), "不安全"),
     ],
 )
-def test_bad_files_answer_400_with_a_message(city_user, name, content, message):
-    response = upload(client_for(city_user), content, name=name)
+def test_bad_files_answer_400_with_a_message(city_api, name, content, message):
+    response = upload(city_api, content, name=name)
     assert response.status_code == 400, response.content
     assert message in response.json()["file"][0]
     assert not Project.objects.exists()
 
 
-def test_formulas_in_cells_are_refused(city_user):
-    response = upload(client_for(city_user), _formulas())
+def test_formulas_in_cells_are_refused(city_api):
+    response = upload(city_api, _formulas())
     assert response.status_code == 400
     assert response.json()["errors"] == [
         {"row": 2, "column": "总投资（万元）", "message": "单元格中是公式，请改为直接填写数值或文字。"}
     ]
 
 
-def test_a_file_over_the_limit_is_refused_before_parsing(city_user, settings):
+def test_a_file_over_the_limit_is_refused_before_parsing(city_api, settings):
     big = b"PK" + b"\x00" * (10 * 1024 * 1024 + 1)
-    response = upload(client_for(city_user), big)
+    response = upload(city_api, big)
     assert response.status_code == 400 and "超过 10 MB" in response.json()["file"][0]
 
 
-def test_the_upload_page_previews_then_confirms(client, huangpu_user):
-    client.force_login(huangpu_user)
+def test_the_upload_page_previews_then_confirms(huangpu_client):
     url = reverse("projects:project_import")
-    page = client.post(
+    page = huangpu_client.post(
         url, {"action": "preview", "file": SimpleUploadedFile("p.xlsx", workbook_bytes([row()]))}
     )
     html = page.content.decode()
     assert "全部 1 行检查通过" in html and "增江画廊提升工程" in html and not Project.objects.exists()
     token = page.context["token"]
-    response = client.post(url, {"action": "confirm", "token": token})
+    response = huangpu_client.post(url, {"action": "confirm", "token": token})
     assert response.status_code == 302 and Project.objects.get().district_id == "440112"
-    errors = client.post(
+    errors = huangpu_client.post(
         url, {"action": "preview", "file": SimpleUploadedFile("p.xlsx", workbook_bytes([row()]))}
     )
     assert "库中已有该区的同名项目" in errors.content.decode()
-    assert client.post(url, {"action": "confirm", "token": "forged"}).status_code == 302
+    assert huangpu_client.post(url, {"action": "confirm", "token": "forged"}).status_code == 302
     assert Project.objects.count() == 1

@@ -16,7 +16,6 @@ from tests.factories import (
     LoanFactory,
     MilestoneFactory,
     ProjectFactory,
-    UserFactory,
     district,
 )
 
@@ -80,8 +79,9 @@ def test_the_matrix_covers_every_page():
 
 
 @pytest.fixture
-def world(db):
-    """A submitted draft, an accepted project and a milestone in each district, and one user per role."""
+def world(role_users):
+    """A draft, an accepted project, a milestone, a loan and a funding line in each district, and one user
+    per role."""
     objects = {}
     for side, code in (("own", "440112"), ("other", "440104")):
         project = ProjectFactory(name=f"{side}-项目", district=district(code))
@@ -95,14 +95,7 @@ def world(db):
             "loan": loan,
             "funding_line": FundingLineFactory(project=project),
         }
-    users = {
-        "no_role": UserFactory(username="m_nobody"),
-        "lender": UserFactory(username="m_bank", role="lender"),
-        "city_staff": UserFactory(username="m_city", role="city_staff"),
-        "finance": UserFactory(username="m_finance", role="finance"),
-        "district_user": UserFactory(username="m_huangpu", role="district_user", district_code="440112"),
-    }
-    return objects, users
+    return objects, role_users
 
 
 def url_for(name, kind, objects):
@@ -128,11 +121,6 @@ def expected(name, role, side):
     return statuses[role]
 
 
-def login(client, users, role):
-    if role != "anonymous":
-        client.force_login(users[role])
-
-
 def cases(names):
     """(page, side) pairs: pages without a record have only one side."""
     return [(name, side) for name in names for side in (("own", "other") if MATRIX[name][0] else ("own",))]
@@ -140,11 +128,10 @@ def cases(names):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("name", "side"), cases(MATRIX))
-def test_get(client, world, name, role, side):
+def test_get(client_for, world, name, role, side):
     objects, users = world
     kind, _ = MATRIX[name]
-    login(client, users, role)
-    response = client.get(url_for(name, kind, objects[side]))
+    response = client_for(users.get(role)).get(url_for(name, kind, objects[side]))
     assert response.status_code == expected(name, role, side)
     if role == "anonymous":
         assert response["Location"].startswith(reverse("login"))
@@ -199,10 +186,10 @@ def valid_post(name, objects):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("name", "side"), cases(POST_OK))
-def test_post(client, world, name, role, side):
+def test_post(client_for, world, name, role, side):
     objects, users = world
     kind, _ = MATRIX[name]
-    login(client, users, role)
+    client = client_for(users.get(role))  # anonymous: no user
     url = url_for(name, kind, objects[side])
     data = valid_post(name, objects[side])
     if name == "project_create" and role == "district_user":
@@ -218,27 +205,24 @@ def test_post(client, world, name, role, side):
 
 
 @pytest.mark.parametrize("name", ["project_list", "my_district"])
-def test_lists_never_show_another_district(client, world, name):
-    _objects, users = world
-    client.force_login(users["district_user"])
-    html = client.get(reverse(f"projects:{name}")).content.decode()
+def test_lists_never_show_another_district(huangpu_client, world, name):
+    html = huangpu_client.get(reverse(f"projects:{name}")).content.decode()
     assert "own-项目" in html and "other-" not in html
 
 
-def test_staff_lists_show_every_district(client, world):
-    objects, users = world
+def test_staff_lists_show_every_district(city_client, world):
+    objects, _users = world
     for side in ("own", "other"):
         objects[side]["project"].review_status = "submitted"
         objects[side]["project"].save()
-    client.force_login(users["city_staff"])
     for name in ("project_list", "review_queue"):
-        html = client.get(reverse(f"projects:{name}")).content.decode()
+        html = city_client.get(reverse(f"projects:{name}")).content.decode()
         assert "other-项目" in html and "own-项目" in html
 
 
-def test_finance_changes_nothing_anywhere(client, world):
-    objects, users = world
-    client.force_login(users["finance"])
+def test_finance_changes_nothing_anywhere(client_for, finance_user, world):
+    objects, _users = world
+    client = client_for(finance_user)
     before = AuditEntry.objects.count()
     for name in POST_OK:
         kind, _ = MATRIX[name]
