@@ -140,26 +140,25 @@ def with_loan_balances(loans: QuerySet) -> QuerySet:
     ).annotate(outstanding=F("disbursed") - F("repaid"))
 
 
-def _sums(queryset: QuerySet, key: str, amount: str) -> dict:
-    return dict(queryset.order_by().values_list(key).annotate(total=Sum(amount)))
-
-
 def loan_totals_by(loans: QuerySet, key: str) -> dict:
     """Principal, disbursed and outstanding of the live loans among `loans`, grouped by `key` (a lookup
-    from the loan: "lender__name", "project", …), in three grouped queries."""
-    loans = live_loans(loans)
-    ids = loans.order_by().values("pk")
-    principal = _sums(loans, key, "principal")
-    drawn = _sums(Disbursement.objects.filter(loan__in=ids), f"loan__{key}", "amount")
-    repaid = _sums(Repayment.objects.filter(loan__in=ids), f"loan__{key}", "principal")
-    return {
-        group: {
-            "principal": principal[group],
-            "disbursed": drawn.get(group, ZERO),
-            "outstanding": drawn.get(group, ZERO) - repaid.get(group, ZERO),
-        }
-        for group in principal
-    }
+    from the loan: "lender__name", "project", …).
+
+    One query over the loans with their balances (a correlated sum per loan, on the entries' loan index),
+    added up here: grouping the entries themselves by a subquery of the loans made PostgreSQL re-run that
+    subquery for every entry."""
+    totals: dict = {}
+    rows = (
+        with_loan_balances(live_loans(loans))
+        .order_by()
+        .values_list(key, "principal", "disbursed", "outstanding")
+    )
+    for group, principal, disbursed, outstanding in rows:
+        total = totals.setdefault(group, {"principal": ZERO, "disbursed": ZERO, "outstanding": ZERO})
+        total["principal"] += principal
+        total["disbursed"] += disbursed
+        total["outstanding"] += outstanding
+    return totals
 
 
 # Schedules and positions
