@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 # The largest id a database integer column holds.
 MAX_ID = 2**63 - 1
@@ -51,3 +52,24 @@ def filtered(filterset_class, params, queryset, *, user, strict: bool = True):
     if strict and not filterset.is_valid():
         raise ValidationError({name: list(messages) for name, messages in filterset.errors.items()})
     return filterset.qs
+
+
+class MonthField(forms.CharField):
+    """A month written YYYY-MM, cleaned to its first day."""
+
+    def to_python(self, value):
+        from .workdays import parse_month
+
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        period = parse_month(text)
+        if period is None:
+            raise forms.ValidationError(_("月份应为 YYYY-MM，如 2026-03。"), code="invalid")
+        return period
+
+
+class MonthFilter(django_filters.Filter):
+    """A month (YYYY-MM) matched against a date field that holds months as their first day."""
+
+    field_class = MonthField

@@ -16,6 +16,7 @@ def record_update(
     project,
     check: Callable[[models.Model], None] | None = None,
     bookkeeping: Callable[[models.Model], list[str]] | None = None,
+    note: str = "",
 ) -> bool:
     """Set `fields` on `instance` (locked by the caller), and when that changes anything: validate it
     (full_clean, then `check` for rules across rows), let `bookkeeping` set what every change moves (a
@@ -33,14 +34,18 @@ def record_update(
         check(instance)
     moved = bookkeeping(instance) if bookkeeping is not None else []
     instance.save(update_fields=[*fields, *moved])
-    audit_record(actor=acting_user, action=action, instance=instance, before=before, project=project)
+    audit_record(
+        actor=acting_user, action=action, instance=instance, before=before, project=project, note=note
+    )
     return True
 
 
-def record_create(instance: models.Model, *, acting_user, action: str, project) -> models.Model:
+def record_create(
+    instance: models.Model, *, acting_user, action: str, project, note: str = ""
+) -> models.Model:
     """Validate a new record (full_clean), insert it and write its audit entry under `project`, in the
     caller's transaction: the one routine by which a service adds a row."""
     instance.full_clean()
     instance.save(force_insert=True)
-    audit_record(actor=acting_user, action=action, instance=instance, before=None, project=project)
+    audit_record(actor=acting_user, action=action, instance=instance, before=None, project=project, note=note)
     return instance

@@ -293,3 +293,6 @@ LOGGING = {
 if TESTING:
     # Hashing strength is not what the tests are about; PBKDF2 per test user would dominate their time.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The monthly dispatch: a month's progress report is due by this working day of the next month.
+PROGRESS_REPORT_DUE_WORKING_DAY = int(os.environ.get("PROGRESS_REPORT_DUE_WORKING_DAY", "5"))

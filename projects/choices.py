@@ -41,6 +41,38 @@ class ReviewAction(models.TextChoices):
     ACCEPT = "accept", _("入库")
 
 
+class PlanKind(models.TextChoices):
+    PREPARATORY = "preparatory", _("预备")
+    NEW_START = "new_start", _("新开工")
+    CONTINUING = "continuing", _("续建")
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    CONFIRMED = "confirmed", _("已确认")
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    RETURNED = "returned", _("已退回")
+    ACCEPTED = "accepted", _("已审核")
+
+
+class ProblemCategory(models.TextChoices):
+    LAND = "land", _("用地")
+    APPROVAL = "approval", _("审批")
+    FUNDING = "funding", _("资金")
+    DEMOLITION = "demolition", _("征拆")
+    CONSTRUCTION = "construction", _("施工")
+    OTHER = "other", _("其他")
+
+
+class ProblemStatus(models.TextChoices):
+    OPEN = "open", _("未解决")
+    RESOLVED = "resolved", _("已解决")
+
+
 # The 11 districts of Guangzhou and their administrative division codes.
 DISTRICTS = [
     ("440103", "荔湾区"),

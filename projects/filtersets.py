@@ -3,13 +3,24 @@
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from financing.choices import SourceType
-from portfolio.filters import AmountFilter, IdFilter, ScopedFilterSet
+from portfolio.filters import AmountFilter, IdFilter, IntegerFilter, MonthFilter, ScopedFilterSet
 
-from .choices import Category, ReviewStatus, Stage
-from .models import District, Milestone, Project, Unit
+from .choices import (
+    Category,
+    PlanKind,
+    PlanStatus,
+    ProblemCategory,
+    ProblemStatus,
+    ReportStatus,
+    ReviewStatus,
+    Stage,
+)
+from .deadlines import late_q
+from .models import District, InvestmentPlan, Milestone, Problem, ProgressReport, Project, Unit
 
 SORTS = (
     ("code", "code"),
@@ -136,3 +147,49 @@ class MilestoneFilterSet(ProjectRecordFilterSet):
     def filter_overdue(self, queryset, name, value):
         overdue = queryset.overdue()
         return overdue if value == "true" else queryset.exclude(pk__in=overdue.values("pk"))
+
+
+class _TrueFalse(django_filters.ChoiceFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, choices=[("true", _("是")), ("false", _("否"))], **kwargs)
+
+
+class InvestmentPlanFilterSet(ProjectRecordFilterSet):
+    year = IntegerFilter(label=_("年度"), min_value=2000, max_value=2100)
+    status = django_filters.ChoiceFilter(choices=PlanStatus.choices, label=_("状态"))
+    kind = django_filters.ChoiceFilter(choices=PlanKind.choices, label=_("计划类型"))
+
+    class Meta:
+        model = InvestmentPlan
+        fields = []
+
+
+class ProgressReportFilterSet(ProjectRecordFilterSet):
+    year = IntegerFilter(field_name="period__year", label=_("年度"), min_value=2000, max_value=2100)
+    period = MonthFilter(field_name="period", label=_("月份（YYYY-MM）"))
+    status = django_filters.ChoiceFilter(choices=ReportStatus.choices, label=_("状态"))
+    is_late = _TrueFalse(method="late", label=_("逾期未报"))
+
+    class Meta:
+        model = ProgressReport
+        fields = []
+
+    def late(self, queryset, name, value):
+        periods = queryset.order_by().values_list("period", flat=True).distinct()
+        condition = late_q(list(periods), timezone.localdate())
+        return queryset.filter(condition) if value == "true" else queryset.exclude(condition)
+
+
+class ProblemFilterSet(ProjectRecordFilterSet):
+    year = IntegerFilter(field_name="raised_on__year", label=_("年度"), min_value=2000, max_value=2100)
+    category = django_filters.ChoiceFilter(choices=ProblemCategory.choices, label=_("问题类别"))
+    status = django_filters.ChoiceFilter(choices=ProblemStatus.choices, label=_("状态"))
+    is_overdue = _TrueFalse(method="overdue", label=_("逾期"))
+
+    class Meta:
+        model = Problem
+        fields = []
+
+    def overdue(self, queryset, name, value):
+        condition = Q(status=ProblemStatus.OPEN, due_on__lt=timezone.localdate())
+        return queryset.filter(condition) if value == "true" else queryset.exclude(condition)

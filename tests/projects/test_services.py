@@ -14,6 +14,7 @@ from financing.choices import FundingStatus, SourceType
 from portfolio.errors import StaleObjectError
 from portfolio.models import AuditEntry
 from projects import services
+from projects.services import project as project_services
 from projects.choices import ReviewStatus, Stage
 from projects.models import Milestone, Project, ReviewRecord, StageChange
 from tests.factories import (
@@ -515,7 +516,7 @@ def test_a_code_taken_meanwhile_falls_back_to_one_by_one(city_user, monkeypatch)
         for project in projects:
             project.code = taken.code
 
-    monkeypatch.setattr(services, "_number", collide)
+    monkeypatch.setattr(project_services, "_number", collide)
     created = services.project_create_many(acting_user=city_user, items=[item(0), item(1)])
     codes = [p.code for p in created]
     assert taken.code not in codes and len(set(codes)) == 2
@@ -525,7 +526,7 @@ def test_a_code_taken_meanwhile_falls_back_to_one_by_one(city_user, monkeypatch)
 def test_the_fallback_still_reports_and_writes_nothing(city_user, monkeypatch):
     taken = ProjectFactory(district=district("440112"))
     monkeypatch.setattr(
-        services, "_number", lambda projects: [setattr(p, "code", taken.code) for p in projects]
+        project_services, "_number", lambda projects: [setattr(p, "code", taken.code) for p in projects]
     )
     original = services.project_create
 
@@ -534,7 +535,7 @@ def test_the_fallback_still_reports_and_writes_nothing(city_user, monkeypatch):
             raise ValidationError({"national_code": "该全国投资项目代码已被其他项目使用。"})
         return original(acting_user=acting_user, **fields)
 
-    monkeypatch.setattr(services, "project_create", late_refusal)
+    monkeypatch.setattr(project_services, "project_create", late_refusal)
     before = Project.objects.count()
     with pytest.raises(services.BatchRefused) as refused:
         services.project_create_many(acting_user=city_user, items=[item(0), item(1)])

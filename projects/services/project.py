@@ -17,9 +17,9 @@ from portfolio.errors import StaleObjectError, reject_unknown_fields
 from portfolio.models import AuditEntry
 from portfolio.records import record_create, record_update
 
-from .choices import ReviewAction, ReviewStatus, Stage
-from .models import NATIONAL_CODE_TAKEN, District, Milestone, Project, ReviewRecord, StageChange
-from .selectors import stage_missing_conditions
+from ..choices import ReviewAction, ReviewStatus, Stage
+from ..models import NATIONAL_CODE_TAKEN, District, Milestone, Project, ReviewRecord, StageChange
+from ..selectors.project import stage_missing_conditions
 
 # What project_create and project_update may set; stage and review status move only through their services.
 PROJECT_FIELDS = (

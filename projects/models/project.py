@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from portfolio.access import ScopedQuerySet
 from portfolio.validators import plausible_date
 
-from .choices import Category, ReviewAction, ReviewStatus, Stage
-from .querysets import MilestoneQuerySet, ProjectQuerySet
-from .validators import NATIONAL_CODE_PATTERN, validate_national_code
+from ..choices import Category, ReviewAction, ReviewStatus, Stage
+from ..querysets import MilestoneQuerySet, ProjectQuerySet
+from ..validators import NATIONAL_CODE_PATTERN, validate_national_code
 
 NATIONAL_CODE_TAKEN = _("该全国投资项目代码已被其他项目使用。")
 

@@ -6,9 +6,9 @@ from django.utils.translation import gettext as _
 from financing.selectors import funding_plan_total, with_financing_totals
 from portfolio.filters import filtered
 
-from .choices import ReviewAction, ReviewStatus, Stage
-from .filtersets import MilestoneFilterSet, ProjectFilterSet, UnitFilterSet
-from .models import Milestone, Project, ReviewRecord, Unit
+from ..choices import ReviewAction, ReviewStatus, Stage
+from ..filtersets import MilestoneFilterSet, ProjectFilterSet, UnitFilterSet
+from ..models import Milestone, Project, ReviewRecord, Unit
 
 
 def project_list(*, user, params=None, strict: bool = True) -> QuerySet:
