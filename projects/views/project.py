@@ -23,11 +23,11 @@ from portfolio.forms import page_size, posted_version, query_without, write_form
 from portfolio.models import AuditEntry
 from portfolio.money import ZERO_YUAN
 
-from . import imports, selectors, services
-from .choices import ReviewStatus, Stage
-from .filtersets import ProjectFilterSet
-from .forms import MilestoneForm, ProjectForm, ReviewForm, StageForm
-from .models import Milestone, Project
+from .. import imports, selectors, services
+from ..choices import ReviewStatus, Stage
+from ..filtersets import ProjectFilterSet
+from ..forms import MilestoneForm, ProjectForm, ReviewForm, StageForm
+from ..models import Milestone, Project
 
 
 def visible_project(request, pk, *, with_totals: bool = False) -> Project:

@@ -1,0 +1,1 @@
+"""Projects' pages: the register (project.py) and the monthly dispatch (progress.py)."""
