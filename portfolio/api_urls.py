@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 from financing.api import views as financing
 from portfolio.api.auth import TokenView
 from projects.api import views as projects
+from projects.api.imports import ReportImport, ReportImportTemplate
 
 # Redoc styles its page from script (inline styles) and renders in a worker made from a blob.
 redoc = csp_update({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(
@@ -22,6 +23,9 @@ router.register("units", projects.UnitViewSet, basename="unit")
 router.register("organizations", financing.OrganizationViewSet, basename="organization")
 router.register("projects", projects.ProjectViewSet, basename="project")
 router.register("milestones", projects.MilestoneViewSet, basename="milestone")
+router.register("investment-plans", projects.InvestmentPlanViewSet, basename="investment-plan")
+router.register("progress-reports", projects.ProgressReportViewSet, basename="progress-report")
+router.register("problems", projects.ProblemViewSet, basename="problem")
 router.register("funding-lines", financing.FundingLineViewSet, basename="funding-line")
 router.register("loans", financing.LoanViewSet, basename="loan")
 router.register("disbursements", financing.DisbursementViewSet, basename="disbursement")
@@ -33,6 +37,12 @@ urlpatterns = [
     path("v1/exports/financing.xlsx", financing.FinancingExport.as_view(), name="export_financing"),
     path("v1/imports/projects/template.xlsx", projects.ImportTemplate.as_view(), name="import_template"),
     path("v1/imports/projects/", projects.ProjectImport.as_view(), name="import_projects"),
+    path(
+        "v1/imports/progress-reports/template.xlsx",
+        ReportImportTemplate.as_view(),
+        name="import_report_template",
+    ),
+    path("v1/imports/progress-reports/", ReportImport.as_view(), name="import_reports"),
     path("v1/", include((router.urls, "api"), namespace="api")),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # The split view serves Swagger UI's start-up script as a file of its own, not inline.

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry
@@ -189,9 +190,24 @@ def describe_history(entries) -> list[tuple[AuditEntry, str, list[tuple[str, obj
                 labels = dict(field.flatchoices)
             elif isinstance(field, models.BooleanField):
                 labels = {True: _("是"), False: _("否")}
+            if isinstance(field, models.DateTimeField):
+                before, after = _local_time(before), _local_time(after)
             rows.append((str(field.verbose_name), labels.get(before, before), labels.get(after, after)))
         described.append((entry, action_label(entry.action), rows))
     return described
+
+
+def _local_time(value):
+    """A time stamp as a person reads it (local time, to the minute), from the entry's ISO text."""
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return f"{moment:%Y-%m-%d %H:%M}"
 
 
 def _fields_of(entry: AuditEntry) -> dict:

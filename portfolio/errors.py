@@ -11,3 +11,7 @@ def reject_unknown_fields(fields: dict, allowed) -> None:
     unknown = sorted(set(fields) - set(allowed))
     if unknown:
         raise ValidationError(_("不能设置这些字段：%(fields)s") % {"fields": ", ".join(unknown)})
+
+
+class ImportFileError(Exception):
+    """An uploaded file as a whole cannot be read: its message says why, for the person who uploaded it."""

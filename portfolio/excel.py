@@ -5,22 +5,30 @@ block (what, filters, scope, when, by whom), a frozen header, an autofilter, wid
 row. Amounts are numbers in 万元 with a number format, dates are dates, and text that a spreadsheet would
 take for a formula is stored as text. Printed, a sheet is landscape on A4 (A3 when wide), as wide as the
 page, with the title block and header on every page and the page number in the footer.
+
+And the other way: read_sheet, the one reader of an uploaded sheet (the imports of projects and of monthly
+reports), which refuses what is not a safe .xlsx of the expected shape with an ImportFileError.
 """
 
 import datetime
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
 
 from django.utils import timezone
-from openpyxl import Workbook
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.page import PageMargins
 
+from .errors import ImportFileError
 from .money import WAN
 
 WAN_FORMAT = "#,##0.00"
@@ -130,24 +138,13 @@ class Sheet:
         self.ws.append([self._cell(c.header, font=BOLD, fill=HEADER_FILL, wrap=True) for c in columns])
 
     def _print_setup(self) -> None:
-        """Landscape, A4 or A3 by width (A3_ABOVE_WIDTH), fitted to one page wide and as many pages long as
-        it takes, the title block and header (rows 1 to header_row) on every page, the sheet's name and the
-        page number below.
+        """The office's print setup (print_setup), the title block and header (rows 1 to header_row) on
+        every page.
 
         Called before the first row: a write-only sheet writes its <sheetPr> (which holds fitToPage) with
         the first row. The page setup, margins and footer are written when it is closed, and the print
         titles become the workbook's _xlnm.Print_Titles name for the sheet when the workbook is saved."""
-        ws = self.ws
-        wide = sum(column.width for column in self.columns) > A3_ABOVE_WIDTH
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = PAPER_A3 if wide else PAPER_A4
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0  # no limit: as many pages long as the rows need
-        ws.print_title_rows = f"1:{self.header_row}"
-        ws.oddFooter.left.text = FOOTER_LEFT
-        ws.oddFooter.center.text = FOOTER
-        ws.page_margins = PageMargins(**MARGINS)
+        print_setup(self.ws, width=sum(column.width for column in self.columns), title_rows=self.header_row)
 
     def _cell(self, value, *, font=None, fill=None, number_format=None, wrap=False, text=False):
         cell = WriteOnlyCell(self.ws, value=value)
@@ -199,6 +196,21 @@ class Sheet:
         self.ws.auto_filter.ref = f"A{self.header_row}:{last}{self.header_row + max(self.rows, 1)}"
 
 
+def print_setup(ws, *, width: int, title_rows: int) -> None:
+    """Landscape, A4 or A3 by `width` (the sum of the column widths; A3_ABOVE_WIDTH), fitted to one page
+    wide and as many pages long as it takes, rows 1 to `title_rows` on every page, the sheet's name and the
+    page number below: the exports' sheets and the import templates print alike."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = PAPER_A3 if width > A3_ABOVE_WIDTH else PAPER_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # no limit: as many pages long as the rows need
+    ws.print_title_rows = f"1:{title_rows}"
+    ws.oddFooter.left.text = FOOTER_LEFT
+    ws.oddFooter.center.text = FOOTER
+    ws.page_margins = PageMargins(**MARGINS)
+
+
 def heading(*, what: str, filters: dict, scope: str, user) -> list[str]:
     shown = "；".join(f"{name}={value}" for name, value in filters.items() if value not in ("", None))
     return [
@@ -224,3 +236,92 @@ def save_to_temp(workbook: Workbook):
 
 def today_stamp() -> str:
     return datetime.date.today().strftime("%Y%m%d")
+
+
+# Reading an upload
+
+# A cell that holds a formula reads as FORMULA: the caller reports it on its row and column (a formula's value
+# is whatever the last program that saved the file computed, if it computed it at all).
+FORMULA = object()
+# What openpyxl, zipfile and defusedxml raise on a file that is not a sound .xlsx, while opening or reading.
+_BROKEN = (zipfile.BadZipFile, zlib.error, EOFError, OSError, InvalidFileException)
+
+
+def _plain(value):
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _open(upload, max_bytes: int) -> Workbook:
+    size = getattr(upload, "size", None)
+    if size is not None and size > max_bytes:
+        raise ImportFileError(
+            _("文件超过 %(mb)d MB，请拆分后分批上传。") % {"mb": max_bytes // (1024 * 1024)}
+        )
+    if not size:
+        raise ImportFileError(_("文件是空的。"))
+    try:
+        # Read-only: rows are streamed, never the whole sheet in memory; openpyxl parses with defusedxml
+        # when it is installed (it is a dependency), which refuses entity expansion.
+        return load_workbook(upload, read_only=True, data_only=False)
+    except _BROKEN as error:
+        raise ImportFileError(
+            _(
+                "无法读取文件：它不是 Excel 工作簿（.xlsx），或文件已损坏。"
+                "旧版 .xls 文件请在 Excel 中另存为 .xlsx。"
+            )
+        ) from error
+    except KeyError as error:
+        raise ImportFileError(_("文件是压缩包，但不是 Excel 工作簿（.xlsx）。")) from error
+    except ValueError as error:  # defusedxml refuses entity expansion ("XML bombs") and other unsafe XML
+        raise ImportFileError(_("文件内容不安全或格式无效，已拒绝。")) from error
+    except Exception as error:
+        raise ImportFileError(_("无法读取文件：%(error)s") % {"error": type(error).__name__}) from error
+
+
+def read_sheet(
+    upload, *, sheet: str, headers: list[str], max_rows: int, max_bytes: int
+) -> list[tuple[int, dict]]:
+    """(row number, {header: value}) of the non-empty data rows of `sheet`, whose first row must hold every
+    one of `headers` (in any order, among others); values are stripped text (None when empty), numbers,
+    dates, or FORMULA. An ImportFileError says what is wrong with the file as a whole: too large, empty, not
+    an .xlsx or damaged, unsafe XML, no such sheet, headers missing, more than `max_rows` rows."""
+    workbook = _open(upload, max_bytes)
+    try:
+        if sheet not in workbook.sheetnames:
+            raise ImportFileError(
+                _("工作簿中没有名为“%(sheet)s”的工作表，请使用下载的模板。") % {"sheet": sheet}
+            )
+        rows = workbook[sheet].iter_rows()
+        try:
+            header = [_plain(cell.value) for cell in next(rows)]
+        except StopIteration as error:
+            raise ImportFileError(_("“%(sheet)s”工作表是空的。") % {"sheet": sheet}) from error
+        missing = [h for h in headers if h not in header]
+        if missing:
+            raise ImportFileError(
+                _("表头缺少：%(missing)s。请使用下载的模板。") % {"missing": "、".join(missing)}
+            )
+        positions = {h: header.index(h) for h in headers}
+        data = []
+        for number, row in enumerate(rows, start=2):
+            cells = list(row)
+            values = {}
+            for h, position in positions.items():
+                # Read-only mode may drop trailing empty cells: a short row means empty values.
+                cell = cells[position] if position < len(cells) else None
+                if cell is not None and getattr(cell, "data_type", None) == "f":
+                    values[h] = FORMULA
+                else:
+                    values[h] = _plain(cell.value if cell is not None else None)
+            if any(value not in (None, "") for value in values.values()):
+                data.append((number, values))
+            if len(data) > max_rows:
+                raise ImportFileError(_("一次最多导入 %(n)d 行，请拆分后分批上传。") % {"n": max_rows})
+        return data
+    except (ValueError, KeyError, zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise ImportFileError(_("文件内容不安全或已损坏，无法读取。")) from error
+    finally:
+        workbook.close()

@@ -2,12 +2,17 @@
 
 The real data is the 2024 environment bulletin's: the first two projects financed by 国家开发银行广东省分行.
 The bulletin gives the units, loans, borrowers and construction content; total investment and years are not
-published, so they are entered as provisional values and the project's remarks say so.
+published, so they are entered as provisional values and the project's remarks say so. Each gets a draft
+annual plan for the current year (the total spread evenly over its years, to be verified) and no monthly
+reports: nothing the bulletin does not say is invented beyond that.
+
+The demo projects in 成熟/实施 also get the monthly dispatch's records (plans, reports, problems), drawn after
+all the other demo records so that those stay the same for a given random seed.
 """
 
 import datetime
 import random
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import NamedTuple
 
 from django.db import transaction
@@ -24,8 +29,30 @@ from financing.choices import (
     SourceType,
 )
 from financing.models import Disbursement, FundingLine, Loan, Organization, Repayment
-from projects.choices import Category, ReviewAction, ReviewStatus, Stage
-from projects.models import District, Milestone, Project, ReviewRecord, Unit
+from portfolio.workdays import first_of_next_month, month_of
+from projects.choices import (
+    Category,
+    PlanKind,
+    PlanStatus,
+    ProblemCategory,
+    ProblemStatus,
+    ReportStatus,
+    ReviewAction,
+    ReviewStatus,
+    Stage,
+)
+from projects.deadlines import report_due
+from projects.models import (
+    District,
+    InvestmentPlan,
+    Milestone,
+    Problem,
+    ProgressReport,
+    Project,
+    ReviewRecord,
+    Unit,
+)
+from projects.services.progress import completed_before
 
 from .audit import audit_record
 
@@ -130,7 +157,34 @@ def seed_real() -> int:
             project=project,
         )
         created += new
+        created += _real_plan(project, timezone.localdate().year)
     return created
+
+
+REAL_PLAN_TARGET = (
+    "年度建设目标待区项目办填报；年度计划投资暂按总投资在建设年限内平均分摊（公报未披露分年计划），"
+    "请核实后更新。"
+)
+
+
+def _real_plan(project: Project, year: int) -> int:
+    """A draft plan for `year`: the total spread evenly over the project's years, within what remains."""
+    years = max(project.end_year - project.start_year + 1, 1)
+    remaining = project.total_investment - completed_before(project, year)
+    share = (project.total_investment / years).quantize(Decimal("0.01"))
+    _, new = _get_or_create(
+        InvestmentPlan,
+        {"project": project, "year": year},
+        {
+            "planned_amount": max(min(share, remaining), Decimal(0)),
+            "kind": PlanKind.NEW_START if year == project.start_year else PlanKind.CONTINUING,
+            "completes_this_year": project.end_year == year,
+            "target": REAL_PLAN_TARGET,
+            "status": PlanStatus.DRAFT,
+        },
+        project=project,
+    )
+    return new
 
 
 DEMO_PREFIX = "DEMO-"
@@ -417,6 +471,271 @@ def _create_demo_loan_ledgers(rng: random.Random, loans: list[Loan]) -> None:
     Repayment.objects.bulk_create(repayments, batch_size=2000)
 
 
+# The monthly dispatch of the demo projects in 成熟/实施: annual plans, monthly reports, problems.
+
+DISPATCH_STAGES = (Stage.MATURE, Stage.IMPLEMENTATION)
+WAN = Decimal(10_000)
+CENT = Decimal("0.01")
+# How a project keeps to its plan: (monthly completed as a share of the plan's twelfth, in %: low, high).
+PACE_WEIGHTS = [((40, 75), 25), ((85, 110), 50), ((110, 135), 25)]
+CURRENT_PLAN_STATUS_WEIGHTS = [(PlanStatus.CONFIRMED, 6), (PlanStatus.DRAFT, 4)]
+# The last month's report: None is a report not (yet) written, late once its due date has passed.
+LAST_REPORT_WEIGHTS = [
+    (ReportStatus.SUBMITTED, 35),
+    (ReportStatus.DRAFT, 20),
+    (ReportStatus.RETURNED, 20),
+    (None, 25),
+]
+LATE_SHARE = 0.05  # of the older months' reports, submitted after their due date
+RECENT_MONTHS = 6  # a problem is raised in one of the project's last six reports, or up to 150 days ago
+RETURN_COMMENTS = [
+    "本月完成投资与形象进度不匹配，请核实后重新报送（演示）",
+    "请补充存在问题及下一步工作安排（演示）",
+    "累计完成投资与财务支付数据不一致，请核对后重新报送（演示）",
+]
+PROBLEM_TEXTS = {
+    ProblemCategory.LAND: "部分地块农转用手续未办结，影响施工作业面",
+    ProblemCategory.APPROVAL: "施工图审查及施工许可办理进度滞后",
+    ProblemCategory.FUNDING: "专项债券资金未及时到位，影响工程款支付",
+    ProblemCategory.DEMOLITION: "沿线征地拆迁及青苗补偿未完成",
+    ProblemCategory.CONSTRUCTION: "雨季连续降雨，主体工程施工受阻",
+    ProblemCategory.OTHER: "与周边在建项目交叉施工，需统筹协调",
+}
+# Who is to solve a problem of each category ({d} the district's name, {org} the implementing company).
+PROBLEM_UNITS = {
+    ProblemCategory.LAND: "广州市规划和自然资源局{d}分局",
+    ProblemCategory.APPROVAL: "{d}住房和城乡建设局",
+    ProblemCategory.FUNDING: "{d}财政局",
+    ProblemCategory.DEMOLITION: "{d}土地开发中心",
+    ProblemCategory.CONSTRUCTION: "{org}",
+    ProblemCategory.OTHER: "{d}发展和改革局",
+}
+PHASES = [
+    (10, "前期工作及场地准备"),
+    (40, "主体工程施工"),
+    (80, "主体工程推进，部分节点完成"),
+    (101, "收尾及附属工程"),
+]
+
+
+def _at(day: datetime.date, hour: int) -> datetime.datetime:
+    """`hour` o'clock of `day` in the current time zone (Asia/Shanghai: no daylight saving to mind)."""
+    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=timezone.get_current_timezone())
+
+
+def _between(rng: random.Random, start: datetime.datetime, end: datetime.datetime) -> datetime.datetime:
+    return start + (end - start) * rng.random()
+
+
+def _wan_floor(amount: Decimal) -> Decimal:
+    """Down to whole 万元, as plans are written."""
+    return max((amount / WAN).to_integral_value(rounding=ROUND_FLOOR) * WAN, Decimal(0))
+
+
+def _months(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    months = []
+    while first <= last:
+        months.append(first)
+        first = first_of_next_month(first)
+    return months
+
+
+class _DispatchClock(NamedTuple):
+    """The run's today and now, and the months the demo reports cover."""
+
+    today: datetime.date
+    now: datetime.datetime
+    years: tuple[int, int]  # the previous and the current year
+    last_month: datetime.date  # the last month reported (the one before today's)
+
+
+def _demo_plan(
+    rng: random.Random, project: Project, year: int, remaining: Decimal, clock: _DispatchClock
+) -> InvestmentPlan:
+    """The project's plan for `year`, at most `remaining` (the total less what earlier years completed)."""
+    total = project.total_investment
+    if project.stage == Stage.MATURE:
+        kind, amount = PlanKind.PREPARATORY, total * rng.randint(2, 8) / 100
+    else:
+        kind = PlanKind.NEW_START if year == project.start_year else PlanKind.CONTINUING
+        # Its even share of the total, more or less; what earlier years did unreported is taken as done.
+        years = max(project.end_year - project.start_year + 1, 1)
+        amount = total * rng.randint(70, 130) / 100 / years
+    created = min(_at(datetime.date(year, 1, 5), 9) + datetime.timedelta(days=rng.randint(0, 25)), clock.now)
+    current = year == clock.years[1]
+    status = _pick(rng, CURRENT_PLAN_STATUS_WEIGHTS) if current else PlanStatus.CONFIRMED
+    confirmed = None
+    if status == PlanStatus.CONFIRMED:
+        confirmed = min(created + datetime.timedelta(days=rng.randint(10, 40)), clock.now)
+    goal = "完成可研、用地、环评等前期工作" if kind == PlanKind.PREPARATORY else "完成年度投资和形象进度目标"
+    return InvestmentPlan(
+        project=project,
+        year=year,
+        planned_amount=_wan_floor(min(amount, remaining)),
+        kind=kind,
+        completes_this_year=project.end_year == year,
+        target=f"{year}年{goal}{'并竣工' if project.end_year == year else ''}（演示）",
+        status=status,
+        confirmed_at=confirmed,
+        created_at=created,
+        updated_at=confirmed or created,
+    )
+
+
+def _submitted_at(
+    rng: random.Random, period: datetime.date, late: bool, now: datetime.datetime
+) -> datetime.datetime | None:
+    """When the report of `period` was first submitted: from the 28th of the month to its due date, or (late)
+    up to ten days after that; None when that time has not come yet."""
+    due = report_due(period).day
+    if late:
+        start, end = _at(due + datetime.timedelta(days=1), 9), _at(due + datetime.timedelta(days=10), 18)
+    else:
+        start, end = _at(period + datetime.timedelta(days=27), 8), _at(due, 18)
+    end = min(end, now - datetime.timedelta(minutes=5))
+    return _between(rng, start, end) if end > start else None
+
+
+def _review_after(rng: random.Random, submitted: datetime.datetime, now: datetime.datetime):
+    return min(submitted + datetime.timedelta(hours=rng.randint(4, 120)), now - datetime.timedelta(minutes=1))
+
+
+def _report_steps(rng: random.Random, report: ProgressReport, last: bool, clock: _DispatchClock) -> bool:
+    """Set the report's status, times, version and comment; False when it is not written at all."""
+    if last:
+        status = _pick(rng, LAST_REPORT_WEIGHTS)
+        if status is None:
+            return False
+        late = False
+    else:
+        status, late = ReportStatus.ACCEPTED, rng.random() < LATE_SHARE
+    submitted = _submitted_at(rng, report.period, late, clock.now) if status != ReportStatus.DRAFT else None
+    if submitted is None:
+        status = ReportStatus.DRAFT
+    report.status = status
+    report.first_submitted_at = report.submitted_at = submitted
+    report.version = {ReportStatus.DRAFT: 1, ReportStatus.SUBMITTED: 2}.get(status, 3)
+    if status in (ReportStatus.ACCEPTED, ReportStatus.RETURNED):
+        report.reviewed_at = _review_after(rng, submitted, clock.now)
+    if status == ReportStatus.RETURNED:
+        report.review_comment = rng.choice(RETURN_COMMENTS)
+    report.updated_at = report.reviewed_at or submitted or report.created_at
+    return True
+
+
+def _physical(period: datetime.date, percent: Decimal) -> str:
+    phase = next(text for bound, text in PHASES if percent < bound)
+    return f"{period.year}年{period.month}月：{phase}，形象进度{percent}%（演示）"
+
+
+def _demo_year_reports(
+    rng: random.Random,
+    project: Project,
+    plan: InvestmentPlan,
+    pace: tuple[int, int],
+    done: Decimal,
+    clock: _DispatchClock,
+) -> tuple[list[ProgressReport], Decimal]:
+    """The reports of the plan's year up to the last month, `done` completed before; and the new `done`."""
+    first = max(datetime.date(plan.year, 1, 1), datetime.date(project.start_year, 1, 1))
+    last = min(datetime.date(plan.year, 12, 1), clock.last_month)
+    reports = []
+    twelfth = plan.planned_amount / 12
+    for period in _months(first, last):
+        amount = (twelfth * rng.randint(*pace) / 100 * rng.randint(50, 150) / 100).quantize(CENT)
+        amount = max(min(amount, project.total_investment - done), Decimal(0))
+        percent = min((done + amount) * 100 / project.total_investment, Decimal(100)).quantize(
+            Decimal("0.1"), rounding=ROUND_FLOOR
+        )
+        report = ProgressReport(
+            project=project,
+            period=period,
+            completed_amount=amount,
+            progress_percent=percent,
+            physical_progress=_physical(period, percent),
+            created_at=_at(period + datetime.timedelta(days=24), 10),
+        )
+        if _report_steps(rng, report, period == clock.last_month, clock):
+            reports.append(report)
+            done += amount
+    return reports, done
+
+
+def _demo_problems(
+    rng: random.Random, project: Project, reports: list[ProgressReport], clock: _DispatchClock
+) -> list[Problem]:
+    """For two projects in five, one to three problems raised in the last months: half in a monthly report
+    (its 存在问题 says the same), the others on a day of their own; about half resolved by today."""
+    if not (reports and rng.random() < 0.4):
+        return []
+    problems = []
+    for _i in range(rng.randint(1, 3)):
+        category = rng.choice(ProblemCategory.values)
+        description = f"{DEMO_MARK}{PROBLEM_TEXTS[category]}"
+        free = [r for r in reports[-RECENT_MONTHS:] if not r.problems_note]
+        report = rng.choice(free) if free and rng.random() < 0.5 else None
+        if report is not None:
+            report.problems_note = description
+            raised = timezone.localdate(report.first_submitted_at or report.created_at)
+        else:
+            raised = max(clock.today - datetime.timedelta(days=rng.randint(5, 150)), reports[0].period)
+        due = raised + datetime.timedelta(days=rng.randint(15, 90))
+        resolved = raised + datetime.timedelta(days=rng.randint(3, 60))
+        done = resolved <= clock.today and rng.random() < 0.5
+        problems.append(
+            Problem(
+                project=project,
+                report=report,
+                category=category,
+                description=description,
+                responsible_unit=PROBLEM_UNITS[category].format(
+                    d=project.district.name, org=project.implementing_org.name
+                ),
+                raised_on=raised,
+                due_on=due,
+                status=ProblemStatus.RESOLVED if done else ProblemStatus.OPEN,
+                resolved_on=resolved if done else None,
+                resolution="经区重点项目协调会研究，已落实解决（演示）" if done else "",
+                created_at=min(_at(raised, 11), clock.now),
+            )
+        )
+    return problems
+
+
+def _demo_dispatch(
+    rng: random.Random, project: Project, clock: _DispatchClock
+) -> tuple[list[InvestmentPlan], list[ProgressReport], list[Problem]]:
+    """A project's plans for the previous and the current year (from its start year), the reports of those
+    years up to the last month, and its problems. Each year's plan is within what the earlier years left."""
+    pace = _pick(rng, PACE_WEIGHTS)
+    plans, reports, done = [], [], Decimal(0)
+    for year in clock.years:
+        if project.start_year > year:
+            continue
+        plan = _demo_plan(rng, project, year, project.total_investment - done, clock)
+        year_reports, done = _demo_year_reports(rng, project, plan, pace, done, clock)
+        plans.append(plan)
+        reports += year_reports
+    return plans, reports, _demo_problems(rng, project, reports, clock)
+
+
+def _create_demo_dispatch(rng: random.Random, projects: list[Project], today: datetime.date) -> None:
+    """Build and bulk-insert the dispatch records of the accepted demo projects in 成熟/实施."""
+    last_month = month_of(month_of(today) - datetime.timedelta(days=1))
+    clock = _DispatchClock(today, timezone.now(), (today.year - 1, today.year), last_month)
+    plans, reports, problems = [], [], []
+    for project in projects:
+        if project.review_status != ReviewStatus.ACCEPTED or project.stage not in DISPATCH_STAGES:
+            continue
+        more_plans, more_reports, more_problems = _demo_dispatch(rng, project, clock)
+        plans += more_plans
+        reports += more_reports
+        problems += more_problems
+    InvestmentPlan.objects.bulk_create(plans, batch_size=2000)
+    ProgressReport.objects.bulk_create(reports, batch_size=2000)
+    Problem.objects.bulk_create(problems, batch_size=2000)
+
+
 def _audit_demo_seed(projects: list[Project]) -> None:
     """One audit entry for the whole run (bulk inserts write none), under its first project."""
     audit_record(
@@ -431,7 +750,8 @@ def _audit_demo_seed(projects: list[Project]) -> None:
 
 @transaction.atomic
 def seed_demo(count: int, *, rng_seed: int | None = None) -> int:
-    """Add `count` generated projects, marked as demo, with their funding, loans and milestones (bulk)."""
+    """Add `count` generated projects, marked as demo, with their funding, loans and milestones, and for those
+    in 成熟/实施 their plans, monthly reports and problems (bulk)."""
     if count <= 0:
         return 0
     start = _next_demo_number()
@@ -442,5 +762,6 @@ def seed_demo(count: int, *, rng_seed: int | None = None) -> int:
     projects = _create_demo_projects(rng, range(start, start + count), ref, now)
     loans = _create_demo_project_records(rng, projects, ref.banks, today)
     _create_demo_loan_ledgers(rng, loans)
+    _create_demo_dispatch(rng, projects, today)  # last: its draws leave the records above unchanged
     _audit_demo_seed(projects)
     return count

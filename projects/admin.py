@@ -9,7 +9,17 @@ from portfolio.admin import AuditedAdmin, CityStaffOnly, ReadOnly, ReadOnlyInlin
 from portfolio.audit import audit_delete
 
 from .choices import ReviewStatus
-from .models import District, Milestone, Project, ReviewRecord, StageChange, Unit
+from .models import (
+    District,
+    InvestmentPlan,
+    Milestone,
+    Problem,
+    ProgressReport,
+    Project,
+    ReviewRecord,
+    StageChange,
+    Unit,
+)
 from .services import PROJECT_FIELDS
 
 
@@ -199,3 +209,54 @@ class MilestoneAdmin(AuditedAdmin):
     search_fields = ["name", "project__name", "responsible"]
     list_select_related = ["project"]
     autocomplete_fields = ["project"]
+
+
+@admin.register(InvestmentPlan)
+class InvestmentPlanAdmin(AuditedAdmin):
+    audit_project_path = "project"
+    list_display = ["project", "year", "planned_amount", "kind", "status"]
+    list_filter = ["year", "status", "kind", "project__district"]
+    search_fields = ["project__name", "project__code"]
+    list_select_related = ["project"]
+    autocomplete_fields = ["project"]
+    # Confirmation is the service's step, with its record; the admin corrects amounts and texts.
+    readonly_fields = ["status", "confirmed_by", "confirmed_at", "created_at", "updated_at"]
+
+
+@admin.register(ProgressReport)
+class ProgressReportAdmin(AuditedAdmin):
+    audit_project_path = "project"
+    list_display = ["project", "period", "completed_amount", "progress_percent", "status", "submitted_at"]
+    list_filter = ["status", "period", "project__district"]
+    search_fields = ["project__name", "project__code"]
+    list_select_related = ["project"]
+    autocomplete_fields = ["project"]
+    date_hierarchy = "period"
+    # The workflow (submit, return, accept, reopen) moves only through its services.
+    readonly_fields = [
+        "status",
+        "review_comment",
+        "first_submitted_at",
+        "submitted_at",
+        "reviewed_by",
+        "reviewed_at",
+        "version",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Problem)
+class ProblemAdmin(AuditedAdmin):
+    audit_project_path = "project"
+    list_display = ["description", "project", "category", "responsible_unit", "due_on", "status"]
+    list_filter = ["status", "category", "project__district"]
+    search_fields = ["description", "project__name", "responsible_unit"]
+    list_select_related = ["project"]
+    autocomplete_fields = ["project"]
+    raw_id_fields = ["report"]
+    readonly_fields = ["created_by", "created_at"]

@@ -1,21 +1,43 @@
 """The workbooks of projects: projects.xlsx, one row per project, with funding by source, loans and
 milestones, in a fixed number of queries whatever the number of projects (grouped sums loaded once,
-projects streamed); and the template of the batch import (its reader is projects.imports)."""
+projects streamed); the template of the batch import (its reader is projects.imports); and the monthly
+reports' template, a district's month to fill in one sheet (its reader is projects.report_imports)."""
 
-from django.db.models import Count
+import datetime
+
+from django.conf import settings
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from financing.choices import SourceType
 from financing.models import Loan
 from financing.selectors import approved_by_source, loan_totals_by
-from portfolio.excel import Column, Sheet, field, heading, labels, new_workbook, rows_of
+from portfolio import access
+from portfolio.excel import (
+    BOLD,
+    HEADER_FILL,
+    TITLE,
+    WAN_FORMAT,
+    Column,
+    Sheet,
+    field,
+    heading,
+    labels,
+    new_workbook,
+    print_setup,
+    rows_of,
+    wan,
+)
 
-from .choices import Category, ReviewStatus, Stage
-from .models import District, Milestone, Unit
+from .choices import Category, ReportStatus, ReviewStatus, Stage
+from .deadlines import report_due
+from .models import District, Milestone, ProgressReport, Unit
+from .selectors.progress import monthly_todo
 
 
 def project_columns(extra: dict) -> list[Column]:
@@ -174,5 +196,173 @@ def template_workbook(user) -> Workbook:
     ):
         notes.append([line])
     notes.column_dimensions["A"].width = 100
+    workbook.active = 1
+    return workbook
+
+
+# The monthly reports' template: one row per project that reports for the month, the figures of the month
+# before for reference, and the four cells of the month to fill (its reader is projects.report_imports).
+
+REPORT_SHEET = "月报"
+REPORT_KEY = "项目编号"
+REPORT_MAX_ROWS = 5000
+# (header, service field): the cells the import reads besides the key.
+REPORT_FILL = [
+    ("本月完成投资（万元）", "completed_amount"),
+    ("形象进度（%）", "progress_percent"),
+    ("形象进度说明", "physical_progress"),
+    ("存在问题", "problems_note"),
+]
+REPORT_HEADERS = [REPORT_KEY, *(header for header, _field in REPORT_FILL)]
+REPORT_HEADER_OF = {name: header for header, name in REPORT_FILL}
+# (header, width): for reference only, never read back.
+REPORT_REFERENCE = [
+    ("项目名称", 30),
+    ("区", 8),
+    ("上月完成投资（万元）", 13),
+    ("上月形象进度（%）", 11),
+    ("本年累计（万元）", 13),
+    ("本月月报状态", 10),
+]
+# Under A3_ABOVE_WIDTH in all: the month's form prints on A4 landscape.
+REPORT_WIDTHS = [16, *(w for _h, w in REPORT_REFERENCE), 13, 10, 30, 24]
+REFERENCE_FILL = PatternFill("solid", fgColor="F2F2F2")
+FILL_IN = PatternFill("solid", fgColor="FFF7D6")
+FILL_IN_HEADER = PatternFill("solid", fgColor="FFE699")
+PERCENT_FORMAT = "0.0"
+# Thin grey lines: printed, the sheet reads as a form to fill, not as loose numbers.
+_LINE = Side(style="thin", color="BFBFBF")
+GRID = Border(left=_LINE, right=_LINE, top=_LINE, bottom=_LINE)
+WRAPPED = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+# Reports in these states are left as they are by the import; their rows carry no figures to fill.
+REPORT_LOCKED = (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)
+
+
+def _year_to_date_before(ids: list[int], period: datetime.date) -> dict:
+    """Each project's completed investment this year before `period`, one grouped query."""
+    rows = (
+        ProgressReport.objects.filter(project__in=ids, period__year=period.year, period__lt=period)
+        .order_by()
+        .values_list("project")
+        .annotate(total=Sum("completed_amount"))
+    )
+    return dict(rows)
+
+
+def report_template_workbook(*, user, period: datetime.date) -> Workbook:
+    """The month `period` to fill for every project `user` reports for (reporting_projects: a district its
+    own, city staff every district), each with last month's figures and this month's draft if there is
+    one: monthly_todo and one grouped sum, four queries whatever the number of projects."""
+    todo = monthly_todo(user=user, period=period)
+    year_to_date = _year_to_date_before([row["project"].pk for row in todo], period)
+    due = report_due(period)
+    month = f"{period:%Y-%m}"
+    statuses = labels(ReportStatus)
+    scope = access.scope_label(user)
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = REPORT_SHEET
+    headers = [REPORT_KEY, *(h for h, _w in REPORT_REFERENCE), *(h for h, _n in REPORT_FILL)]
+    sheet.append(headers)
+    fill_from = 2 + len(REPORT_REFERENCE)  # the first column to fill, counted from 1
+    for index, header_cell in enumerate(sheet[1], start=1):
+        header_cell.font = BOLD
+        header_cell.fill = FILL_IN_HEADER if index >= fill_from else HEADER_FILL
+        header_cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        header_cell.border = GRID
+        sheet.column_dimensions[get_column_letter(index)].width = REPORT_WIDTHS[index - 1]
+    sheet.row_dimensions[1].height = 33
+    for item in todo:
+        project, report, previous = item["project"], item["report"], item["previous"]
+        locked = report is not None and report.status in REPORT_LOCKED
+        # A draft or returned report of the month fills the cells, so that the file, sent back, keeps it.
+        draft = report if report is not None and not locked else None
+        sheet.append(
+            [
+                project.code,
+                project.name,
+                project.district.name,
+                wan(previous.completed_amount) if previous else None,
+                previous.progress_percent if previous else None,
+                wan(year_to_date.get(project.pk, 0)),
+                statuses[report.status] if report is not None else _("未填报"),
+                wan(draft.completed_amount) if draft else None,
+                draft.progress_percent if draft else None,
+                (draft.physical_progress or None) if draft else None,
+                (draft.problems_note or None) if draft else None,
+            ]
+        )
+        number = sheet.max_row
+        for index, cell in enumerate(sheet[number], start=1):
+            cell.fill = FILL_IN if index >= fill_from and not locked else REFERENCE_FILL
+            cell.border = GRID
+            cell.alignment = WRAPPED if index >= fill_from + 2 or index == 2 else TOP
+            if index in (4, 6, fill_from):
+                cell.number_format = WAN_FORMAT
+            elif index in (5, fill_from + 1):
+                cell.number_format = PERCENT_FORMAT
+        # The code is text, whatever it looks like.
+        sheet.cell(row=number, column=1).data_type = "s"
+    last_row = max(sheet.max_row, 2)
+    for column, rule in ((fill_from, "amount"), (fill_from + 1, "percent")):
+        letter = get_column_letter(column)
+        if rule == "amount":
+            validation = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
+            validation.error = _("本月完成投资应为不小于 0 的数字（万元）。")
+        else:
+            validation = DataValidation(type="decimal", operator="between", formula1="0", formula2="100")
+            validation.error = _("形象进度应为 0 至 100 之间的数字。")
+        validation.errorTitle = _("无效的值")
+        validation.allow_blank = True
+        sheet.add_data_validation(validation)
+        validation.add(f"{letter}2:{letter}{last_row}")
+    sheet.freeze_panes = "B2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last_row}"
+    print_setup(sheet, width=sum(REPORT_WIDTHS), title_rows=1)
+    sheet.oddHeader.center.text = _("%(m)s 月报（%(scope)s，%(n)d 个项目）") % {
+        "m": month,
+        "scope": scope,
+        "n": len(todo),
+    }
+
+    notes = workbook.create_sheet("说明", 0)
+    notes.append([_("美丽广州建设重大项目库 · %(m)s 月报批量填报") % {"m": month}])
+    notes["A1"].font = TITLE
+    for line in (
+        "",
+        _("填报月份：%(m)s　报送截止：%(d)s（次月第 %(n)d 个工作日%(guess)s）")
+        % {
+            "m": month,
+            "d": f"{due.day:%Y-%m-%d}",
+            "n": settings.PROGRESS_REPORT_DUE_WORKING_DAY,
+            "guess": "" if due.official else _("；该年官方节假日安排未公布，按周一至周五推算"),
+        },
+        _("数据范围：%(scope)s，共 %(n)d 个应报项目；下载时间 %(t)s")
+        % {
+            "scope": scope,
+            "n": len(todo),
+            "t": f"{timezone.localtime():%Y-%m-%d %H:%M}",
+        },
+        "",
+        _(
+            "1. 在“月报”工作表中逐行填写黄色的四列；"
+            "灰色各列（项目名称、区、上月数据、本年累计、状态）仅供参考，不会导入。"
+        ),
+        _("2. 项目编号用于识别项目，请勿修改；不需要填报的行，四个填报列留空即可，导入时跳过。"),
+        _("3. 本月完成投资以万元为单位，填不小于 0 的数字（最多两位小数），本月没有完成投资请填 0。"),
+        _("4. 形象进度填 0 至 100 的百分数（保留一位小数），不能低于此前最近一期月报的形象进度。"),
+        _("5. 单元格中请直接填写数值或文字，不要使用公式。"),
+        _("6. 已报送或已审核的月报不能通过导入修改，这些行的填报列为灰色，请留空。"),
+        _("7. 导入后的月报为草稿（已退回的仍为已退回），核对后请在系统中逐项报送。"),
+        _("8. 上传后先预览：任何一行有误则全部不保存，并逐行逐列列出错误；全部正确后确认导入。"),
+    ):
+        notes.append([line])
+    notes.column_dimensions["A"].width = 110
+    for row in notes.iter_rows(min_row=2):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    notes["A3"].font = Font(bold=True)
+    print_setup(notes, width=110, title_rows=1)
     workbook.active = 1
     return workbook

@@ -5,8 +5,9 @@ from financing.models import Organization
 from portfolio.forms import BootstrapMixin, DateInput, ServiceValidatedForm
 
 from .choices import Stage
-from .models import District, Milestone, Project, Unit
+from .models import District, InvestmentPlan, Milestone, Problem, ProgressReport, Project, Unit
 from .services import PROJECT_FIELDS
+from .services.progress import PLAN_FIELDS, PROBLEM_FIELDS, REPORT_FIELDS
 
 
 class ProjectForm(ServiceValidatedForm):
@@ -82,3 +83,91 @@ class MilestoneForm(ServiceValidatedForm):
             "actual_date": DateInput(),
             "note": forms.Textarea(attrs={"rows": 2}),
         }
+
+
+# The monthly dispatch
+
+
+class PlanForm(ServiceValidatedForm):
+    """年度投资计划: the year only when the plan is new; a reason only when city staff adjust a confirmed
+    one."""
+
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    reason = forms.CharField(
+        label=_("调整理由"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("该计划已由市项目办确认，调整须填写理由，记入变更记录。"),
+    )
+
+    class Meta:
+        model = InvestmentPlan
+        fields = ["year", *PLAN_FIELDS]
+        widgets = {"target": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, adjusting: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["year"]
+        if not adjusting:
+            del self.fields["reason"]
+        else:
+            self.fields["reason"].required = True
+        self.fields["planned_amount"].help_text = _("单位：元。不超过总投资扣除以前年度已完成后的剩余投资。")
+
+
+class ReportForm(ServiceValidatedForm):
+    """月报. `version` guards against lost updates: a save from a stale form is refused, never merged."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = ProgressReport
+        fields = list(REPORT_FIELDS)
+        widgets = {
+            "physical_progress": forms.Textarea(attrs={"rows": 3}),
+            "problems_note": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["completed_amount"].help_text = _("单位：元。")
+        self.fields["progress_percent"].help_text = _("0–100，不低于上月。")
+        self.fields["problems_note"].help_text = _("填写后可在月报页面转为问题台账。")
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+            self.fields["version"].required = True
+
+
+class ReportDecisionForm(BootstrapMixin, forms.Form):
+    """City staff's step on a submitted or accepted report: its comment (required to return or reopen) and the
+    version the reviewer read."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    comment = forms.CharField(label=_("意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, label=None, required: str = "", **kwargs):
+        """`required`: the message when the comment is required and left empty."""
+        super().__init__(*args, **kwargs)
+        if label:
+            self.fields["comment"].label = label
+        self.fields["comment"].required = bool(required)
+        self.fields["comment"].error_messages["required"] = required
+        self.style()
+
+
+class ProblemForm(ServiceValidatedForm):
+    class Meta:
+        model = Problem
+        fields = list(PROBLEM_FIELDS)
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "resolution": forms.Textarea(attrs={"rows": 2}),
+            "raised_on": DateInput(),
+            "due_on": DateInput(),
+            "resolved_on": DateInput(),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["resolution"].help_text = _("解决问题时，将状态改为“已解决”并填写解决情况和解决日期。")

@@ -10,31 +10,26 @@ serializer per row: a district's batch of 5,000 rows must be checked in about th
 read it (bench_excel measures it), and a form per row costs several times that in validation and queries.
 """
 
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from financing.models import Organization
 from portfolio.db import cyclic_gc_paused
+from portfolio.errors import ImportFileError
+from portfolio.excel import FORMULA, read_sheet
 from portfolio.money import WAN
 
 from . import services
 from .choices import Category
-from .excel import COLUMNS, HEADER_OF, HEADERS, MAX_ROWS, SHEET
+from .excel import COLUMNS, HEADER_OF, HEADERS, MAX_BYTES, MAX_ROWS, SHEET
 from .models import District, Project, Unit
 
-MAX_BYTES = 10 * 1024 * 1024
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be read: its message says why, for the person who uploaded it."""
+# ImportFileError lives in the kit (portfolio.errors), raised by read_sheet; it is imported here too because
+# the pages and the API catch it as projects.imports.ImportFileError.
 
 
 @dataclass
@@ -48,74 +43,10 @@ class ImportResult:
         return not self.errors
 
 
-def read_rows(upload) -> list[tuple[int, list]]:
-    """(row number, values) of the data rows, or an ImportFileError that says what is wrong with the file."""
-    size = getattr(upload, "size", None)
-    if size is not None and size > MAX_BYTES:
-        raise ImportFileError(_("文件超过 10 MB，请拆分后分批上传。"))
-    if not size:
-        raise ImportFileError(_("文件是空的。"))
-    try:
-        workbook = load_workbook(upload, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, InvalidFileException) as error:
-        raise ImportFileError(
-            _(
-                "无法读取文件：它不是 Excel 工作簿（.xlsx），或文件已损坏。"
-                "旧版 .xls 文件请在 Excel 中另存为 .xlsx。"
-            )
-        ) from error
-    except KeyError as error:
-        raise ImportFileError(_("文件是压缩包，但不是 Excel 工作簿（.xlsx）。")) from error
-    except ValueError as error:  # defusedxml refuses entity expansion ("XML bombs") and other unsafe XML
-        raise ImportFileError(_("文件内容不安全或格式无效，已拒绝。")) from error
-    except Exception as error:
-        raise ImportFileError(_("无法读取文件：%(error)s") % {"error": type(error).__name__}) from error
-    try:
-        if SHEET not in workbook.sheetnames:
-            raise ImportFileError(
-                _("工作簿中没有名为“%(sheet)s”的工作表，请使用下载的模板。") % {"sheet": SHEET}
-            )
-        rows = workbook[SHEET].iter_rows()
-        try:
-            header = [_plain(cell.value) for cell in next(rows)]
-        except StopIteration as error:
-            raise ImportFileError(_("“项目”工作表是空的。")) from error
-        missing = [h for h in HEADERS if h not in header]
-        if missing:
-            raise ImportFileError(
-                _("表头缺少：%(missing)s。请使用下载的模板。") % {"missing": "、".join(missing)}
-            )
-        positions = {h: header.index(h) for h in HEADERS}
-        data = []
-        for number, row in enumerate(rows, start=2):
-            cells = list(row)
-            values = {}
-            for h, position in positions.items():
-                # Read-only mode may drop trailing empty cells: a short row means empty values.
-                cell = cells[position] if position < len(cells) else None
-                if cell is not None and getattr(cell, "data_type", None) == "f":
-                    values[h] = _FORMULA
-                else:
-                    values[h] = _plain(cell.value if cell is not None else None)
-            if any(value not in (None, "") for value in values.values()):
-                data.append((number, values))
-            if len(data) > MAX_ROWS:
-                raise ImportFileError(_("一次最多导入 %(n)d 行，请拆分后分批上传。") % {"n": MAX_ROWS})
-        return data
-    except (ValueError, KeyError, zipfile.BadZipFile, zlib.error, EOFError) as error:
-        raise ImportFileError(_("文件内容不安全或已损坏，无法读取。")) from error
-    finally:
-        workbook.close()
-
-
-_FORMULA = object()
-
-
-def _plain(value):
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
+def read_rows(upload) -> list[tuple[int, dict]]:
+    """(row number, {header: value}) of the template's data rows, or an ImportFileError that says what is
+    wrong with the file (portfolio.excel.read_sheet's checks)."""
+    return read_sheet(upload, sheet=SHEET, headers=HEADERS, max_rows=MAX_ROWS, max_bytes=MAX_BYTES)
 
 
 class _RowErrors(Exception):
@@ -131,7 +62,7 @@ def _parse(number: int, values: dict, lookups: dict) -> dict:
 
     for header, name, required in COLUMNS:
         value = values.get(header)
-        if value is _FORMULA:
+        if value is FORMULA:
             fail(name, _("单元格中是公式，请改为直接填写数值或文字。"))
             continue
         if value in (None, ""):

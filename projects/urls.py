@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .views import batch, progress
 from .views import project as views
 
 app_name = "projects"
@@ -17,4 +18,22 @@ urlpatterns = [
     path("milestones/<int:pk>/edit/", views.milestone_edit, name="milestone_edit"),
     path("review/", views.review_queue, name="review_queue"),
     path("my-district/", views.my_district, name="my_district"),
+    # The monthly dispatch: annual plans, monthly reports and their review, the problem ledger.
+    path("projects/<int:pk>/plans/new/", progress.plan_create, name="plan_create"),
+    path("plans/<int:pk>/edit/", progress.plan_edit, name="plan_edit"),
+    path("plans/<int:pk>/confirm/", progress.plan_confirm, name="plan_confirm"),
+    path("projects/<int:pk>/reports/new/", progress.report_create, name="report_create"),
+    path("reports/<int:pk>/", progress.report_detail, name="report_detail"),
+    path("reports/<int:pk>/edit/", progress.report_edit, name="report_edit"),
+    path("reports/<int:pk>/submit/", progress.report_submit, name="report_submit"),
+    path("reports/<int:pk>/return/", progress.report_return, name="report_return"),
+    path("reports/<int:pk>/accept/", progress.report_accept, name="report_accept"),
+    path("reports/<int:pk>/reopen/", progress.report_reopen, name="report_reopen"),
+    path("reports/<int:pk>/problem/", progress.report_problem, name="report_problem"),
+    path("progress/monthly/", progress.monthly, name="monthly"),
+    path("progress/monthly/import/", batch.report_import, name="report_import"),
+    path("progress/review/", progress.report_review_queue, name="report_review_queue"),
+    path("progress/problems/", progress.problem_list, name="problem_list"),
+    path("projects/<int:pk>/problems/new/", progress.problem_create, name="problem_create"),
+    path("problems/<int:pk>/edit/", progress.problem_edit, name="problem_edit"),
 ]

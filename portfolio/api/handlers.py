@@ -66,6 +66,9 @@ ERROR_RESPONSES = {
     "415": "请求体的格式不受支持或无法解析",
 }
 
+# The resources whose changes and workflow steps carry the `version` that was read (409 when stale).
+VERSIONED_PATHS = ("/api/v1/projects/", "/api/v1/progress-reports/")
+
 
 def document_error_responses(result, generator, request, public):
     """Document the error answers of every operation, so clients (and schema checks) know their shape."""
@@ -85,8 +88,8 @@ def document_error_responses(result, generator, request, public):
             codes = ["400", "401", "403", "404"] + (["415"] if method != "get" else [])
             if method in ("put", "patch"):
                 codes.append("412")  # If-Match no longer matches
-            if method != "get" and path_name.startswith("/api/v1/projects/"):
-                codes.append("409")  # the version sent is no longer the project's
+            if method != "get" and path_name.startswith(VERSIONED_PATHS):
+                codes.append("409")  # the version sent is no longer the record's
             for code in codes:
                 responses.setdefault(
                     code,

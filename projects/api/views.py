@@ -1,8 +1,9 @@
-"""The projects API: districts, units, projects with their workflow, milestones; projects.xlsx, and the
-batch import of projects with its template."""
+"""The projects API: districts, units, projects with their workflow, milestones; the monthly dispatch's
+annual plans, monthly reports with their review, and problems; projects.xlsx, and the batch import of
+projects with its template."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -11,15 +12,28 @@ from portfolio.api.exports import WORKBOOK, WorkbookExport
 from portfolio.api.viewsets import SelectorReads, ServiceModelViewSet
 from projects import selectors, services
 from projects.excel import projects_workbook
-from projects.filtersets import MilestoneFilterSet, ProjectFilterSet, UnitFilterSet
+from projects.filtersets import (
+    InvestmentPlanFilterSet,
+    MilestoneFilterSet,
+    ProblemFilterSet,
+    ProgressReportFilterSet,
+    ProjectFilterSet,
+    UnitFilterSet,
+)
 from projects.models import District
+from projects.selectors import progress as progress_selectors
+from projects.services import progress as progress_services
 
 from .imports import ImportTemplate, ProjectImport
 from .serializers import (
     AcceptSerializer,
     DistrictSerializer,
+    InvestmentPlanSerializer,
     MilestoneSerializer,
+    ProblemSerializer,
+    ProgressReportSerializer,
     ProjectSerializer,
+    ReopenSerializer,
     ReturnSerializer,
     SubmitSerializer,
     TransitionSerializer,
@@ -42,7 +56,33 @@ class UnitViewSet(SelectorReads, viewsets.ReadOnlyModelViewSet):
     selector = staticmethod(selectors.unit_list)
 
 
-class ProjectViewSet(ServiceModelViewSet):
+class WorkflowSteps:
+    """Workflow steps as actions: the `staff_actions` are the city's (the services say so too; this answers
+    403 before the body is parsed), and each step parses its body, calls one service with the record under
+    the name `step_target`, and answers the record read back through the selector."""
+
+    staff_actions: tuple[str, ...] = ()
+    step_target = ""
+
+    def get_permissions(self):
+        if self.action in self.staff_actions:
+            self.write_roles = (access.CITY_STAFF,)
+        return super().get_permissions()
+
+    def _step(self, request, step, serializer_class=None):
+        """Parse the body with `serializer_class` (none for a step without one) and take the step with it."""
+        record = self.get_object()
+        arguments = {}
+        if serializer_class is not None:
+            body = serializer_class(data=request.data)
+            body.is_valid(raise_exception=True)
+            arguments = dict(body.validated_data)
+            arguments["expected_version"] = arguments.pop("version", None)
+        step(acting_user=request.user, **{self.step_target: record}, **arguments)
+        return Response(self.get_serializer(self.get_queryset().get(pk=record.pk)).data)
+
+
+class ProjectViewSet(WorkflowSteps, ServiceModelViewSet):
     """Projects of the library. A change or workflow step sent with the `version` that was read answers 409
     if the project changed meanwhile; a change sent with `If-Match` (the `ETag` read) answers 412."""
 
@@ -51,22 +91,9 @@ class ProjectViewSet(ServiceModelViewSet):
     selector = staticmethod(selectors.project_list)
     write_roles = access.EDITORS
     reread_after_write = True  # the funding gap and surplus are computed
-
-    def get_permissions(self):
-        # Review and stage steps are the city's; the services say so too, this answers it before parsing.
-        if self.action in ("return_", "accept", "transition"):
-            self.write_roles = (access.CITY_STAFF,)
-        return super().get_permissions()
-
-    def _step(self, request, step, serializer_class):
-        """Parse the body with `serializer_class` and take the workflow step with it."""
-        project = self.get_object()
-        body = serializer_class(data=request.data)
-        body.is_valid(raise_exception=True)
-        arguments = dict(body.validated_data)
-        arguments["expected_version"] = arguments.pop("version", None)
-        step(project=project, acting_user=request.user, **arguments)
-        return Response(self.get_serializer(self.get_queryset().get(pk=project.pk)).data)
+    # Review and stage steps are the city's.
+    staff_actions = ("return_", "accept", "transition")
+    step_target = "project"
 
     @extend_schema(request=SubmitSerializer, responses=ProjectSerializer)
     @action(detail=True, methods=["post"])
@@ -93,6 +120,75 @@ class MilestoneViewSet(ServiceModelViewSet):
     serializer_class = MilestoneSerializer
     filterset_class = MilestoneFilterSet
     selector = staticmethod(selectors.milestone_list)
+    write_roles = access.EDITORS
+
+
+class InvestmentPlanViewSet(WorkflowSteps, ServiceModelViewSet):
+    """Annual investment plans. A district drafts its projects' plans; city staff confirm them, after which
+    only city staff change them, with a `reason` (调整)."""
+
+    serializer_class = InvestmentPlanSerializer
+    filterset_class = InvestmentPlanFilterSet
+    selector = staticmethod(progress_selectors.plan_list)
+    write_roles = access.EDITORS
+    staff_actions = ("confirm",)
+    step_target = "plan"
+
+    @extend_schema(request=None, responses=InvestmentPlanSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        return self._step(request, progress_services.plan_confirm)
+
+
+class ProgressReportViewSet(WorkflowSteps, ServiceModelViewSet):
+    """Monthly progress reports and their review. A change or step sent with the `version` that was read
+    answers 409 if the report changed meanwhile; a change sent with `If-Match` (the `ETag` read) answers 412.
+    An accepted report is locked until city staff reopen it."""
+
+    serializer_class = ProgressReportSerializer
+    filterset_class = ProgressReportFilterSet
+    selector = staticmethod(progress_selectors.report_list)
+    write_roles = access.EDITORS
+    reread_after_write = True  # the cumulative figures are computed
+    staff_actions = ("return_", "accept", "reopen")
+    step_target = "report"
+
+    @extend_schema(request=SubmitSerializer, responses=ProgressReportSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._step(request, progress_services.report_submit, SubmitSerializer)
+
+    @extend_schema(request=ReturnSerializer, responses=ProgressReportSerializer)
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    def return_(self, request, pk=None):
+        return self._step(request, progress_services.report_return, ReturnSerializer)
+
+    @extend_schema(request=AcceptSerializer, responses=ProgressReportSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        return self._step(request, progress_services.report_accept, AcceptSerializer)
+
+    @extend_schema(request=ReopenSerializer, responses=ProgressReportSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        return self._step(request, progress_services.report_reopen, ReopenSerializer)
+
+    @extend_schema(request=None, responses={201: ProblemSerializer})
+    @action(detail=True, methods=["post"])
+    def problem(self, request, pk=None):
+        """The problems the report names, as one entry of the problem ledger (once per report)."""
+        report = self.get_object()
+        problem = progress_services.problem_from_report(acting_user=request.user, report=report)
+        data = ProblemSerializer(problem, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class ProblemViewSet(ServiceModelViewSet):
+    """The problem ledger (问题协调): a problem is resolved by a change with status, resolution and date."""
+
+    serializer_class = ProblemSerializer
+    filterset_class = ProblemFilterSet
+    selector = staticmethod(progress_selectors.problem_list)
     write_roles = access.EDITORS
 
 

@@ -16,6 +16,7 @@ from ..choices import PlanStatus, ProblemStatus, ReportStatus, Stage
 from ..deadlines import is_late, report_due
 from ..filtersets import InvestmentPlanFilterSet, ProblemFilterSet, ProgressReportFilterSet
 from ..models import InvestmentPlan, Problem, ProgressReport, Project, StageChange
+from ..services.progress import report_refusal
 
 ZERO = Decimal(0)
 
@@ -152,13 +153,17 @@ def project_progress(*, project: Project, year: int, today: datetime.date | None
         period = datetime.date(year, month, 1)
         report = reports.get(period)
         due = report_due(period)
+        # A month without a report is owed when the project reports for it (its stage, start year, not
+        # in the future), and late once its due date has passed.
+        owed = report is not None or report_refusal(project=project, period=period, today=today) is None
         months.append(
             {
                 "period": period,
                 "report": report,
+                "owed": owed,
                 "due": due.day,
                 "due_official": due.official,
-                "is_late": is_late(report, today) if report is not None else None,
+                "is_late": is_late(report, today) if report is not None else owed and today > due.day,
             }
         )
     year_to_date = sum((r.completed_amount for r in reports.values()), ZERO)

@@ -12,6 +12,7 @@ from django.db.models import Count, Prefetch, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,8 @@ from ..choices import ReviewStatus, Stage
 from ..filtersets import ProjectFilterSet
 from ..forms import MilestoneForm, ProjectForm, ReviewForm, StageForm
 from ..models import Milestone, Project
+from ..selectors import progress as progress_selectors
+from ..services import progress as progress_services
 
 
 def visible_project(request, pk, *, with_totals: bool = False) -> Project:
@@ -76,6 +79,10 @@ def project_detail(request, pk):
     edit_refusal = services.project_edit_refusal(user=user, project=project)
     in_review = project.review_status == ReviewStatus.SUBMITTED
     review_refusal = services.project_review_refusal(user=user, project=project) if in_review else None
+    # The year's investment progress, and what the user may do about it.
+    progress = progress_selectors.project_progress(project=project, year=timezone.localdate().year)
+    plan, editor = progress["plan"], access.is_project_editor(user, project)
+    report_period = progress_selectors.reporting_period()
     context = {
         "project": project,
         "totals": project,
@@ -100,6 +107,20 @@ def project_detail(request, pk):
         and project.review_status == ReviewStatus.ACCEPTED,
         "can_milestones": access.is_project_editor(user, project),
         "can_finance": access.role_of(user) == access.CITY_STAFF,
+        "progress": progress,
+        "can_plan_create": plan is None and editor and project.in_library,
+        "can_plan_edit": plan is not None
+        and progress_services.plan_edit_refusal(user=user, plan=plan) is None,
+        "can_plan_confirm": plan is not None
+        and not progress["plan_confirmed"]
+        and access.role_of(user) == access.CITY_STAFF,
+        "report_period": report_period,
+        "report_now": next((m["report"] for m in progress["months"] if m["period"] == report_period), None),
+        "can_report": editor
+        and progress_services.report_refusal(project=project, period=report_period) is None,
+        "can_problem": editor and project.in_library,
+        # Each month not yet reported links to its form (which says why when the month is not reported).
+        "can_fill_months": editor and project.in_library,
     }
     return render(request, "projects/project_detail.html", context)
 

@@ -35,7 +35,11 @@ def test_the_tree_keeps_every_contract():
     ("module", "forbidden", "contract"),
     [
         ("portfolio/money.py", "from projects.models import Project", "The kit of portfolio imports no app"),
-        ("projects/models/project.py", "from financing.models import Loan", "Projects' models import nothing"),
+        (
+            "projects/models/project.py",
+            "from financing.models import Loan",
+            "Projects' models import nothing",
+        ),
         ("financing/models.py", "from financing import services", "Models import no services"),
         ("projects/views/project.py", "from projects.api import serializers", "Pages never import the API"),
         ("financing/api/views.py", "from financing import views", "The API never imports pages"),

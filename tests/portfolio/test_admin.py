@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from portfolio.models import AuditEntry
+from projects.models import InvestmentPlan, Problem, ProgressReport
 from tests.factories import DisbursementFactory, MilestoneFactory, ProjectFactory, RepaymentFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +29,9 @@ def test_every_admin_list_add_and_change_page_opens(city_client):
     project = ProjectFactory()
     MilestoneFactory(project=project)
     RepaymentFactory(loan=DisbursementFactory(loan__project=project).loan)
+    report = ProgressReport.objects.create(project=project, period=datetime.date(2025, 3, 1))
+    InvestmentPlan.objects.create(project=project, year=2025, planned_amount=1, kind="continuing")
+    Problem.objects.create(project=project, report=report, category="land", description="征地未完成")
     index = city_client.get(reverse("admin:index"))
     assert "数据管理" in index.content.decode()
     for model, model_admin in admin.site._registry.items():

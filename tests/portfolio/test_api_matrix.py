@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from portfolio.models import AuditEntry
+from projects.models import InvestmentPlan, Problem, ProgressReport
 from tests.factories import (
     BankFactory,
     DisbursementFactory,
@@ -57,7 +58,43 @@ def world(role_users, city_reviewer):
             "organization": company,
             "code": code,
         }
+        sides[side] |= dispatch_records(code)
     return {"users": users, "sides": sides, "bank": bank, "company": company}
+
+
+def dispatch_records(code):
+    """A library project of the district with a draft plan, reports in each state of the review and a
+    problem: the records of the monthly dispatch's endpoints."""
+    library = ProjectFactory(
+        district=district(code), review_status="accepted", stage="implementation", start_year=2025
+    )
+    report = ProgressReport.objects.create(project=library, period="2025-03-01", problems_note="征拆未完成")
+    return {
+        "library": library,
+        "investment-plan": InvestmentPlan.objects.create(
+            project=library, year=2026, planned_amount=Decimal("100"), kind="continuing"
+        ),
+        "progress-report": report,
+        "submitted-report": ProgressReport.objects.create(
+            project=library, period="2025-04-01", status="submitted"
+        ),
+        "accepted-report": ProgressReport.objects.create(
+            project=library, period="2025-05-01", status="accepted"
+        ),
+        "problem": Problem.objects.create(project=library, category="land", description="用地"),
+    }
+
+
+def plan_body(w, s):
+    return {"project": s["library"].pk, "year": 2027, "planned_amount": "100.00", "kind": "new_start"}
+
+
+def report_body(w, s):
+    return {"project": s["library"].pk, "period": "2025-06", "completed_amount": "10.00"}
+
+
+def problem_body(w, s):
+    return {"project": s["library"].pk, "category": "funding", "description": "资金未到位"}
 
 
 def project_body(w, s):
@@ -154,6 +191,48 @@ CASES = [
     ),
     ("repayments", "get", "repayment", None, READ),
     ("repayments", "delete", "repayment", None, NOT_ALLOWED),
+    ("investment-plans", "get", None, None, READ),
+    ("investment-plans", "post", None, plan_body, EDITOR_CREATE),
+    ("investment-plans", "get", "investment-plan", None, READ),
+    ("investment-plans", "put", "investment-plan", plan_body, EDITOR_CHANGE),
+    ("investment-plans", "patch", "investment-plan", lambda w, s: {"target": "改"}, EDITOR_CHANGE),
+    ("investment-plans", "delete", "investment-plan", None, NOT_ALLOWED),
+    ("investment-plans/{}/confirm", "post", "investment-plan", lambda w, s: {}, STAFF_CHANGE),
+    ("progress-reports", "get", None, None, READ),
+    ("progress-reports", "post", None, report_body, EDITOR_CREATE),
+    ("progress-reports", "get", "progress-report", None, READ),
+    ("progress-reports", "put", "progress-report", report_body, EDITOR_CHANGE),
+    (
+        "progress-reports",
+        "patch",
+        "progress-report",
+        lambda w, s: {"physical_progress": "改"},
+        EDITOR_CHANGE,
+    ),
+    ("progress-reports", "delete", "progress-report", None, NOT_ALLOWED),
+    ("progress-reports/{}/submit", "post", "progress-report", lambda w, s: {}, EDITOR_CHANGE),
+    (
+        "progress-reports/{}/return",
+        "post",
+        "submitted-report",
+        lambda w, s: {"comment": "请补充"},
+        STAFF_CHANGE,
+    ),
+    ("progress-reports/{}/accept", "post", "submitted-report", lambda w, s: {}, STAFF_CHANGE),
+    (
+        "progress-reports/{}/reopen",
+        "post",
+        "accepted-report",
+        lambda w, s: {"reason": "更正"},
+        STAFF_CHANGE,
+    ),
+    ("progress-reports/{}/problem", "post", "progress-report", lambda w, s: {}, EDITOR_CREATE),
+    ("problems", "get", None, None, READ),
+    ("problems", "post", None, problem_body, EDITOR_CREATE),
+    ("problems", "get", "problem", None, READ),
+    ("problems", "put", "problem", problem_body, EDITOR_CHANGE),
+    ("problems", "patch", "problem", lambda w, s: {"responsible_unit": "区住建局"}, EDITOR_CHANGE),
+    ("problems", "delete", "problem", None, NOT_ALLOWED),
 ]
 
 
@@ -206,7 +285,19 @@ def test_api_matrix(api_client, world, role, endpoint, method, record, body, own
 
 
 @pytest.mark.parametrize(
-    "endpoint", ["units", "projects", "milestones", "funding-lines", "loans", "disbursements", "repayments"]
+    "endpoint",
+    [
+        "units",
+        "projects",
+        "milestones",
+        "funding-lines",
+        "loans",
+        "disbursements",
+        "repayments",
+        "investment-plans",
+        "progress-reports",
+        "problems",
+    ],
 )
 def test_lists_never_show_another_district(api_client, world, endpoint):
     client = api_client(world["users"]["district_user"])

@@ -3,13 +3,15 @@
 黄埔 (440112) is the district user's own district; 越秀 (440104) is another district.
 """
 
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from portfolio.models import AuditEntry
-from projects.models import Milestone, Project
+from projects.models import InvestmentPlan, Milestone, Problem, ProgressReport, Project
+from projects.selectors.progress import reporting_period
 from tests.factories import (
     DisbursementFactory,
     FundingLineFactory,
@@ -27,6 +29,8 @@ ROLES = ["anonymous", "no_role", "lender", "city_staff", "finance", "district_us
 # 302 for anonymous users is the redirect to the login page; no_role and lender see nothing (403).
 OK_FOR_ALL = {"city_staff": 200, "finance": 200, "district_user": 200}
 STAFF_ONLY = {"city_staff": 200, "finance": 403, "district_user": 403}
+EDITORS = {"city_staff": 200, "finance": 403, "district_user": 200}
+POST_ONLY = {"city_staff": 405, "finance": 405, "district_user": 405}
 MATRIX = {
     "project_list": (None, OK_FOR_ALL),
     "project_create": (None, {"city_staff": 200, "finance": 403, "district_user": 200}),
@@ -47,7 +51,28 @@ MATRIX = {
     "loan_edit": ("loan", STAFF_ONLY),
     "disbursement_create": ("loan", STAFF_ONLY),
     "repayment_create": ("loan", STAFF_ONLY),
+    # The monthly dispatch: plans, monthly reports and their review, the month's to-do, the problem ledger.
+    "plan_create": ("reporting", EDITORS),
+    "plan_edit": ("plan", EDITORS),
+    "plan_confirm": ("plan", POST_ONLY),
+    "report_create": ("reporting", EDITORS),
+    "report_detail": ("report", OK_FOR_ALL),
+    "report_edit": ("report", EDITORS),
+    "report_submit": ("report", POST_ONLY),
+    "report_return": ("report", POST_ONLY),
+    "report_accept": ("report", POST_ONLY),
+    "report_reopen": ("report", POST_ONLY),
+    "report_problem": ("report", POST_ONLY),
+    "monthly": (None, EDITORS),
+    "report_import": (None, EDITORS),
+    "report_review_queue": (None, STAFF_ONLY),
+    "problem_list": (None, OK_FOR_ALL),
+    "problem_create": ("reporting", EDITORS),
+    "problem_edit": ("problem", EDITORS),
 }
+# The reporting month (last month) and the one before it, which already has its report.
+PERIOD = reporting_period()
+EARLIER = (PERIOD - datetime.timedelta(days=1)).replace(day=1)
 NAMESPACE = {
     name: "financing" if name.startswith(("funding", "loan", "disbursement", "repayment")) else "projects"
     for name in MATRIX
@@ -67,6 +92,18 @@ POST_OK = {
     "loan_edit": {"city_staff": 302},
     "disbursement_create": {"city_staff": 302},
     "repayment_create": {"city_staff": 302},
+    "plan_create": {"city_staff": 302, "district_user": 302},
+    "plan_edit": {"city_staff": 302, "district_user": 302},
+    "plan_confirm": {"city_staff": 302},
+    "report_create": {"city_staff": 302, "district_user": 302},
+    "report_edit": {"city_staff": 302, "district_user": 302},
+    "report_submit": {"city_staff": 302, "district_user": 302},
+    "report_return": {"city_staff": 302},
+    "report_accept": {"city_staff": 302},
+    "report_reopen": {"city_staff": 302},
+    "report_problem": {"city_staff": 302, "district_user": 302},
+    "problem_create": {"city_staff": 302, "district_user": 302},
+    "problem_edit": {"city_staff": 302, "district_user": 302},
 }
 
 
@@ -80,8 +117,8 @@ def test_the_matrix_covers_every_page():
 
 @pytest.fixture
 def world(role_users):
-    """A draft, an accepted project, a milestone, a loan and a funding line in each district, and one user
-    per role."""
+    """A draft, an accepted project, a milestone, a loan and a funding line in each district; a project that
+    reports monthly with a draft plan, a draft report with problems and a problem; and one user per role."""
     objects = {}
     for side, code in (("own", "440112"), ("other", "440104")):
         project = ProjectFactory(name=f"{side}-项目", district=district(code))
@@ -95,6 +132,23 @@ def world(role_users):
             "loan": loan,
             "funding_line": FundingLineFactory(project=project),
         }
+        reporting = ProjectFactory(
+            name=f"{side}-实施",
+            district=district(code),
+            review_status="accepted",
+            stage="implementation",
+            start_year=EARLIER.year,
+        )
+        objects[side] |= {
+            "reporting": reporting,
+            "plan": InvestmentPlan.objects.create(
+                project=reporting, year=PERIOD.year, planned_amount=Decimal("1000.00"), kind="continuing"
+            ),
+            "report": ProgressReport.objects.create(
+                project=reporting, period=EARLIER, completed_amount=Decimal("10.00"), problems_note="征拆滞后"
+            ),
+            "problem": Problem.objects.create(project=reporting, category="land", description=f"{side}-问题"),
+        }
     return objects, role_users
 
 
@@ -107,6 +161,11 @@ def url_for(name, kind, objects):
         objects["project"].save()
     if name == "projects:project_stage":
         return reverse(name, args=[objects["accepted"].pk])
+    if name in ("projects:report_return", "projects:report_accept", "projects:report_reopen"):
+        status = "accepted" if name == "projects:report_reopen" else "submitted"
+        ProgressReport.objects.filter(pk=objects["report"].pk).update(status=status)
+    if name == "projects:report_create":
+        return reverse(name, args=[objects[kind].pk]) + f"?period={PERIOD:%Y-%m}"
     return reverse(name, args=[objects[kind].pk])
 
 
@@ -181,6 +240,23 @@ def valid_post(name, objects):
         return {"date": "2025-03-01", "amount": "10"}
     if name == "repayment_create":
         return {"date": "2025-06-01", "principal": "10", "interest": "1"}
+    if name in ("plan_create", "plan_edit"):
+        return {"year": str(PERIOD.year + 1), "planned_amount": "500", "kind": "continuing", "target": "完工"}
+    if name in ("report_create", "report_edit"):
+        version = objects["report"].version
+        return {"completed_amount": "20", "progress_percent": "10", "version": str(version), "action": "save"}
+    if name == "report_submit":
+        return {"version": str(objects["report"].version)}
+    if name in ("report_return", "report_accept", "report_reopen"):
+        prefix = name.removeprefix("report_")
+        return {f"{prefix}-version": str(objects["report"].version), f"{prefix}-comment": "请核实"}
+    if name in ("problem_create", "problem_edit"):
+        return {
+            "category": "funding",
+            "description": "资金未到位",
+            "raised_on": "2026-01-05",
+            "status": "open",
+        }
     return {}
 
 
@@ -208,6 +284,26 @@ def test_post(client_for, world, name, role, side):
 def test_lists_never_show_another_district(huangpu_client, world, name):
     html = huangpu_client.get(reverse(f"projects:{name}")).content.decode()
     assert "own-项目" in html and "other-" not in html
+
+
+@pytest.mark.parametrize(("name", "own"), [("monthly", "own-实施"), ("problem_list", "own-问题")])
+def test_dispatch_lists_never_show_another_district(huangpu_client, world, name, own):
+    html = huangpu_client.get(reverse(f"projects:{name}")).content.decode()
+    assert own in html and "other-" not in html
+
+
+def test_finance_reads_the_dispatch_without_a_way_to_change_it(client_for, finance_user, world):
+    objects, _users = world
+    client = client_for(finance_user)
+    for url in (
+        reverse("projects:problem_list"),
+        reverse("projects:report_detail", args=[objects["other"]["report"].pk]),
+        reverse("projects:project_detail", args=[objects["other"]["reporting"].pk]),
+    ):
+        html = client.get(url).content.decode()
+        assert "other-" in html
+        for marker in ("/edit/", "/submit/", "/confirm/", "/problem/", "/reports/new/", "/problems/new/"):
+            assert marker not in html, (url, marker)
 
 
 def test_staff_lists_show_every_district(city_client, world):

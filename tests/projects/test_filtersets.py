@@ -1,5 +1,6 @@
-"""One test per filter parameter of ProjectFilterSet, UnitFilterSet and MilestoneFilterSet, through the
-lists' selectors (the one read path): what the parameter keeps, and that a wrong value is refused."""
+"""One test per filter parameter of ProjectFilterSet, UnitFilterSet, MilestoneFilterSet and the monthly
+dispatch's InvestmentPlanFilterSet, ProgressReportFilterSet and ProblemFilterSet, through the lists'
+selectors (the one read path): what the parameter keeps, and that a wrong value is refused."""
 
 import datetime
 from decimal import Decimal
@@ -9,7 +10,9 @@ import pytest
 from django.utils import timezone
 
 from projects.filtersets import SORTS
+from projects.models import InvestmentPlan, Problem, ProgressReport
 from projects.selectors import milestone_list, project_list, unit_list
+from projects.selectors.progress import plan_list, problem_list, report_list
 from tests.factories import (
     FundingLineFactory,
     MilestoneFactory,
@@ -219,3 +222,180 @@ def test_milestone_planned_before_is_inclusive(city_user, milestones, found, ref
     assert before == {"overdue", "done", "june"}
     assert found(milestones, milestone_list(user=city_user, params={"planned_before": "2019-12-31"})) == set()
     assert refused(milestone_list, city_user, planned_before="yesterday") == {"planned_before"}
+
+
+# -- the monthly dispatch: InvestmentPlanFilterSet, ProgressReportFilterSet, ProblemFilterSet ---------
+
+
+def _library(code="440112"):
+    return ProjectFactory(district=district(code), review_status="accepted", stage="implementation")
+
+
+@pytest.fixture
+def plans(db):
+    """Plans of a 黄埔 project in two years (one confirmed) and of a 越秀 project."""
+    huangpu, yuexiu = _library(), _library("440104")
+
+    def plan(project, year, **values):
+        values = {"planned_amount": D("100"), "kind": "continuing"} | values
+        return InvestmentPlan.objects.create(project=project, year=year, **values)
+
+    return {
+        "hp-2025": plan(huangpu, 2025, status="confirmed"),
+        "hp-2026": plan(huangpu, 2026, kind="new_start"),
+        "yx-2026": plan(yuexiu, 2026),
+    }
+
+
+def test_plan_project(city_user, plans, found, refused):
+    project = plans["hp-2025"].project_id
+    assert found(plans, plan_list(user=city_user, params={"project": project})) == {"hp-2025", "hp-2026"}
+    assert refused(plan_list, city_user, project="abc") == {"project"}
+
+
+def test_plan_district(city_user, plans, found, refused):
+    assert found(plans, plan_list(user=city_user, params={"district": "440104"})) == {"yx-2026"}
+    assert refused(plan_list, city_user, district="999999") == {"district"}
+
+
+def test_plan_year(city_user, plans, found, refused):
+    assert found(plans, plan_list(user=city_user, params={"year": "2026"})) == {"hp-2026", "yx-2026"}
+    for wrong in ("2025.5", "1999", "next"):
+        assert refused(plan_list, city_user, year=wrong) == {"year"}
+
+
+def test_plan_status(city_user, plans, found, refused):
+    assert found(plans, plan_list(user=city_user, params={"status": "confirmed"})) == {"hp-2025"}
+    assert refused(plan_list, city_user, status="approved") == {"status"}
+
+
+def test_plan_kind(city_user, plans, found, refused):
+    assert found(plans, plan_list(user=city_user, params={"kind": "new_start"})) == {"hp-2026"}
+    assert refused(plan_list, city_user, kind="finished") == {"kind"}
+
+
+@pytest.fixture
+def reports(db):
+    """Reports of a 黄埔 project over two years, on time, late and never submitted, and of a 越秀 one."""
+    huangpu, yuexiu = _library(), _library("440104")
+
+    def report(project, period, submitted=None, **values):
+        first = timezone.make_aware(datetime.datetime.fromisoformat(submitted)) if submitted else None
+        return ProgressReport.objects.create(
+            project=project, period=datetime.date.fromisoformat(period), first_submitted_at=first, **values
+        )
+
+    return {
+        # due 8 January 2025, 10 February 2025 and 7 March 2025
+        "hp-2024-12": report(huangpu, "2024-12-01", "2025-01-08 18:00", status="accepted"),
+        "hp-2025-01": report(huangpu, "2025-01-01", "2025-02-11 09:00", status="submitted"),
+        "hp-2025-02": report(huangpu, "2025-02-01"),
+        "yx-2025-01": report(yuexiu, "2025-01-01", "2025-02-10 09:00", status="returned"),
+    }
+
+
+def test_report_project(city_user, reports, found, refused):
+    project = reports["hp-2025-01"].project_id
+    assert found(reports, report_list(user=city_user, params={"project": project})) == {
+        "hp-2024-12",
+        "hp-2025-01",
+        "hp-2025-02",
+    }
+    assert refused(report_list, city_user, project=TOO_LARGE_ID) == {"project"}
+
+
+def test_report_district(city_user, reports, found, refused):
+    assert found(reports, report_list(user=city_user, params={"district": "440104"})) == {"yx-2025-01"}
+    assert refused(report_list, city_user, district="黄埔区") == {"district"}
+
+
+def test_report_year(city_user, reports, found, refused):
+    assert found(reports, report_list(user=city_user, params={"year": "2024"})) == {"hp-2024-12"}
+    assert refused(report_list, city_user, year="24") == {"year"}
+
+
+def test_report_period(city_user, reports, found, refused):
+    assert found(reports, report_list(user=city_user, params={"period": "2025-01"})) == {
+        "hp-2025-01",
+        "yx-2025-01",
+    }
+    for wrong in ("2025-13", "2025-1", "2025-01-01", "一月"):
+        assert refused(report_list, city_user, period=wrong) == {"period"}
+
+
+def test_report_status(city_user, reports, found, refused):
+    assert found(reports, report_list(user=city_user, params={"status": "returned"})) == {"yx-2025-01"}
+    assert refused(report_list, city_user, status="approved") == {"status"}
+
+
+def test_report_is_late(city_user, reports, found, refused):
+    # Submitted a day after the due date, or never submitted and the due date long past.
+    assert found(reports, report_list(user=city_user, params={"is_late": "true"})) == {
+        "hp-2025-01",
+        "hp-2025-02",
+    }
+    assert found(reports, report_list(user=city_user, params={"is_late": "false"})) == {
+        "hp-2024-12",
+        "yx-2025-01",
+    }
+    assert refused(report_list, city_user, is_late="yes") == {"is_late"}
+
+
+@pytest.fixture
+def problems(db):
+    huangpu, yuexiu = _library(), _library("440104")
+
+    def problem(project, raised_on, **values):
+        values = {"category": "land", "description": "问题"} | values
+        return Problem.objects.create(
+            project=project, raised_on=datetime.date.fromisoformat(raised_on), **values
+        )
+
+    return {
+        "overdue": problem(huangpu, "2025-03-01", due_on=datetime.date(2025, 4, 1)),
+        "future": problem(huangpu, "2025-05-01", category="funding", due_on=datetime.date(2099, 1, 1)),
+        "resolved": problem(
+            yuexiu,
+            "2024-11-01",
+            due_on=datetime.date(2025, 1, 1),
+            status="resolved",
+            resolved_on=datetime.date(2024, 12, 1),
+            resolution="已协调",
+        ),
+    }
+
+
+def test_problem_project(city_user, problems, found, refused):
+    project = problems["overdue"].project_id
+    assert found(problems, problem_list(user=city_user, params={"project": project})) == {"overdue", "future"}
+    assert refused(problem_list, city_user, project="0") == {"project"}
+
+
+def test_problem_district(city_user, problems, found, refused):
+    assert found(problems, problem_list(user=city_user, params={"district": "440104"})) == {"resolved"}
+    assert refused(problem_list, city_user, district="1") == {"district"}
+
+
+def test_problem_year(city_user, problems, found, refused):
+    assert found(problems, problem_list(user=city_user, params={"year": "2024"})) == {"resolved"}
+    assert refused(problem_list, city_user, year="MMXXV") == {"year"}
+
+
+def test_problem_category(city_user, problems, found, refused):
+    assert found(problems, problem_list(user=city_user, params={"category": "funding"})) == {"future"}
+    assert refused(problem_list, city_user, category="weather") == {"category"}
+
+
+def test_problem_status(city_user, problems, found, refused):
+    assert found(problems, problem_list(user=city_user, params={"status": "resolved"})) == {"resolved"}
+    assert refused(problem_list, city_user, status="closed") == {"status"}
+
+
+def test_problem_is_overdue(city_user, problems, found, refused):
+    # Open and past its due date; a resolved problem past its due date is not overdue.
+    assert found(problems, problem_list(user=city_user, params={"is_overdue": "true"})) == {"overdue"}
+    assert found(problems, problem_list(user=city_user, params={"is_overdue": "false"})) == {
+        "future",
+        "resolved",
+    }
+    assert refused(problem_list, city_user, is_overdue="1") == {"is_overdue"}

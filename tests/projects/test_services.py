@@ -14,9 +14,9 @@ from financing.choices import FundingStatus, SourceType
 from portfolio.errors import StaleObjectError
 from portfolio.models import AuditEntry
 from projects import services
-from projects.services import project as project_services
 from projects.choices import ReviewStatus, Stage
 from projects.models import Milestone, Project, ReviewRecord, StageChange
+from projects.services import project as project_services
 from tests.factories import (
     FundingLineFactory,
     MilestoneFactory,
