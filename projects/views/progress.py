@@ -88,7 +88,7 @@ def plan_edit(request, pk):
         messages.success(request, _("年度投资计划已调整。") if adjusting else _("年度投资计划已保存。"))
         return redirect("projects:project_detail", pk=plan.project_id)
     title = _("调整年度投资计划") if adjusting else _("修改年度投资计划")
-    context = {"form": form, "project": plan.project, "plan": plan, "title": f"{plan.year} {title}"}
+    context = {"form": form, "project": plan.project, "plan": plan, "title": f"{title} · {plan.year}"}
     return render(request, "projects/progress/plan_form.html", context)
 
 
