@@ -355,6 +355,9 @@ def report_problem(request, pk):
 # -- the month's to-do and the review queue ----------------------------------------------------------------
 
 
+MONTHLY_PAGE_SIZE = 100
+
+
 @access.role_required
 def monthly(request):
     """本月填报: every project that must report for the month, what it has done, and what is late."""
@@ -383,6 +386,9 @@ def monthly(request):
     }
     context = {
         "rows": rows,
+        # The city's list runs to thousands of projects: a page of them at a time, the counts of all.
+        "page": Paginator(rows, MONTHLY_PAGE_SIZE).get_page(request.GET.get("page")),
+        "query": query_without(request, "page"),
         "period": period,
         "period_error": period_error,
         "max_period": month_of(today),

@@ -581,3 +581,16 @@ def test_the_project_page_does_not_grow_with_its_reports(huangpu_client, huangpu
 def test_the_ledger_filters_offer_all_rather_than_dashes(city_client, problems):
     html = page(city_client, LEDGER)
     assert "---------" not in html and html.count(">全部</option>") == 4
+
+
+def test_the_citys_monthly_list_comes_a_page_at_a_time_with_the_counts_of_all(city_client):
+    from projects.views.progress import MONTHLY_PAGE_SIZE
+
+    for _n in range(MONTHLY_PAGE_SIZE + 3):
+        library_project(district=district("440104"))
+    first = city_client.get(reverse("projects:monthly"))
+    second = city_client.get(reverse("projects:monthly"), {"page": 2})
+    assert len(first.context["page"].object_list) == MONTHLY_PAGE_SIZE
+    assert len(second.context["page"].object_list) == 3
+    assert first.context["counts"]["total"] == second.context["counts"]["total"] == MONTHLY_PAGE_SIZE + 3
+    assert "page=2" in first.content.decode()
