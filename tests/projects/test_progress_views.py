@@ -594,3 +594,6 @@ def test_the_citys_monthly_list_comes_a_page_at_a_time_with_the_counts_of_all(ci
     assert len(second.context["page"].object_list) == 3
     assert first.context["counts"]["total"] == second.context["counts"]["total"] == MONTHLY_PAGE_SIZE + 3
     assert "page=2" in first.content.decode()
+    codes = [row["project"].code for row in first.context["rows"]]
+    shown, rest = first.content.decode(), second.content.decode()
+    assert codes[0] in shown and codes[-1] not in shown and codes[-1] in rest and codes[0] not in rest
