@@ -23,8 +23,12 @@ class HasRole(permissions.BasePermission):
             self.message = _("贷款银行账户的查询范围尚未开通，请联系市项目办。")
         if role not in access.MEMBERS:
             return False
-        if request.method in permissions.SAFE_METHODS or getattr(view, "action", None) is None:
-            return True  # a read, or a method the view does not have (405)
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if not hasattr(view, "action"):
+            return self._may_write(request, view)  # a plain APIView's write (an import): its write_roles
+        if view.action is None:
+            return True  # a method the viewset does not have (405)
         return True if getattr(view, "detail", False) else self._may_write(request, view)
 
     def has_object_permission(self, request, view, obj):

@@ -319,6 +319,20 @@ def report_submit(
     )
 
 
+def _review_step(report: ProgressReport, *, acting_user, comment: str, **step) -> ProgressReport:
+    """A step of the city's review: the comment (or reason) is kept on the report, with who and when."""
+    access.require_role(acting_user, access.CITY_STAFF)
+    return _report_step(
+        report,
+        acting_user=acting_user,
+        comment=comment,
+        review_comment=comment,
+        reviewed_by=acting_user,
+        reviewed_at=timezone.now(),
+        **step,
+    )
+
+
 def _required(text: str, field: str, message: str) -> str:
     text = (text or "").strip()
     if not text:
@@ -333,7 +347,7 @@ def report_return(
     """City staff send a submitted report back, saying what to fix."""
     access.require_role(acting_user, access.CITY_STAFF)
     comment = _required(comment, "comment", _("退回月报时必须填写意见，说明需要修改的内容。"))
-    return _report_step(
+    return _review_step(
         report,
         acting_user=acting_user,
         action="report_return",
@@ -341,9 +355,6 @@ def report_return(
         to_status=ReportStatus.RETURNED,
         expected_version=expected_version,
         comment=comment,
-        review_comment=comment,
-        reviewed_by=acting_user,
-        reviewed_at=timezone.now(),
     )
 
 
@@ -354,7 +365,7 @@ def report_accept(
     """City staff accept a submitted report, which locks it."""
     access.require_role(acting_user, access.CITY_STAFF)
     comment = (comment or "").strip()
-    return _report_step(
+    return _review_step(
         report,
         acting_user=acting_user,
         action="report_accept",
@@ -362,9 +373,6 @@ def report_accept(
         to_status=ReportStatus.ACCEPTED,
         expected_version=expected_version,
         comment=comment,
-        review_comment=comment,
-        reviewed_by=acting_user,
-        reviewed_at=timezone.now(),
     )
 
 
@@ -375,7 +383,7 @@ def report_reopen(
     """City staff reopen an accepted report for a correction: it goes back to the district as returned."""
     access.require_role(acting_user, access.CITY_STAFF)
     reason = _required(reason, "reason", _("重新打开已审核的月报须填写理由。"))
-    return _report_step(
+    return _review_step(
         report,
         acting_user=acting_user,
         action="report_reopen",
@@ -383,9 +391,6 @@ def report_reopen(
         to_status=ReportStatus.RETURNED,
         expected_version=expected_version,
         comment=reason,
-        review_comment=reason,
-        reviewed_by=acting_user,
-        reviewed_at=timezone.now(),
     )
 
 

@@ -3,20 +3,19 @@ preview every row (or every error by row and column), confirm. The file is kept 
 the confirmation the way the project import keeps its own (projects.views.project): it is sent once."""
 
 from django.contrib import messages
-from django.core.files import File
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portfolio import access
+from portfolio.uploads import PendingUpload
 from portfolio.workdays import month_of, parse_month
 
 from .. import report_imports
 from ..deadlines import report_due
 from ..excel import MAX_BYTES
 from ..selectors.progress import reporting_period
-from .project import _keep_pending_import, _pending_import
 
 
 def _asked_period(value, today):
@@ -26,6 +25,10 @@ def _asked_period(value, today):
         return reporting_period(today)
     period = parse_month(value)
     return period if period is not None and period <= month_of(today) else None
+
+
+# The report import's pending file, kept apart from the project import's.
+PENDING_REPORTS = PendingUpload("pending_report_import")
 
 
 @access.role_required
@@ -45,19 +48,14 @@ def report_import(request):
             return render(request, "projects/progress/report_import.html", _with_period(context, period))
     context = _with_period(context, period)
     if request.method == "POST" and request.POST.get("action") == "confirm":
-        path = _pending_import(request)
-        if path is None:
-            messages.error(request, _("待导入的文件已失效，请重新上传。"))
-            return redirect(f"{reverse('projects:report_import')}?period={period:%Y-%m}")
-        with path.open("rb") as handle:
-            upload = File(handle, name=path.name)
-            upload.size = path.stat().st_size
+        with PENDING_REPORTS.confirmed(request) as upload:
+            if upload is None:
+                messages.error(request, _("待导入的文件已失效，请重新上传。"))
+                return redirect(f"{reverse('projects:report_import')}?period={period:%Y-%m}")
             try:
                 result = report_imports.import_reports(upload, user=request.user, period=period, commit=True)
             except report_imports.ImportFileError as error:
                 result, context["file_error"] = None, str(error)
-        path.unlink(missing_ok=True)
-        request.session.pop("pending_import", None)
         if result is not None and result.ok:
             messages.success(
                 request,
@@ -86,7 +84,7 @@ def report_import(request):
             else:
                 context["result"] = result
                 if result.ok:
-                    context["token"] = _keep_pending_import(request, upload)
+                    context["token"] = PENDING_REPORTS.keep(request, upload)
     return render(request, "projects/progress/report_import.html", context)
 
 

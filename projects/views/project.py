@@ -1,12 +1,7 @@
 """Pages of the library. Reads are scoped through .visible_to(user); every write goes through one service."""
 
-import secrets
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files import File
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Sum
 from django.db.models.functions import Coalesce
@@ -23,6 +18,7 @@ from portfolio.audit import describe_history
 from portfolio.forms import page_size, posted_version, query_without, write_form
 from portfolio.models import AuditEntry
 from portfolio.money import ZERO_YUAN
+from portfolio.uploads import PendingUpload
 
 from .. import imports, selectors, services
 from ..choices import ReviewStatus, Stage
@@ -287,6 +283,9 @@ def my_district(request):
     return render(request, "projects/my_district.html", selectors.district_overview(user=request.user))
 
 
+PENDING_PROJECTS = PendingUpload("pending_import")
+
+
 @access.role_required
 def project_import(request):
     """Upload a filled-in template, preview what it would create (or every error), then confirm."""
@@ -295,19 +294,14 @@ def project_import(request):
         raise PermissionDenied(refusal)
     context = {"max_mb": imports.MAX_BYTES // (1024 * 1024)}
     if request.method == "POST" and request.POST.get("action") == "confirm":
-        path = _pending_import(request)
-        if path is None:
-            messages.error(request, _("待导入的文件已失效，请重新上传。"))
-            return redirect("projects:project_import")
-        with path.open("rb") as handle:
-            upload = File(handle, name=path.name)
-            upload.size = path.stat().st_size
+        with PENDING_PROJECTS.confirmed(request) as upload:
+            if upload is None:
+                messages.error(request, _("待导入的文件已失效，请重新上传。"))
+                return redirect("projects:project_import")
             try:
                 result = imports.import_projects(upload, user=request.user, commit=True)
             except imports.ImportFileError as error:
                 result, context["file_error"] = None, str(error)
-        path.unlink(missing_ok=True)
-        request.session.pop("pending_import", None)
         if result is not None and result.ok:
             messages.success(request, _("已导入 %(n)d 个项目，均为草稿。") % {"n": len(result.created)})
             return redirect("projects:project_list")
@@ -324,29 +318,5 @@ def project_import(request):
             else:
                 context["result"] = result
                 if result.ok:
-                    context["token"] = _keep_pending_import(request, upload)
+                    context["token"] = PENDING_PROJECTS.keep(request, upload)
     return render(request, "projects/project_import.html", context)
-
-
-def _import_dir() -> Path:
-    directory = Path(settings.IMPORT_DIR)
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
-
-
-def _keep_pending_import(request, upload) -> str:
-    token = secrets.token_urlsafe(16)
-    upload.seek(0)
-    with (_import_dir() / f"{token}.xlsx").open("wb") as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-    request.session["pending_import"] = token
-    return token
-
-
-def _pending_import(request) -> Path | None:
-    token = request.session.get("pending_import")
-    if not token or token != request.POST.get("token"):
-        return None
-    path = _import_dir() / f"{token}.xlsx"
-    return path if path.exists() else None
