@@ -225,7 +225,8 @@ REPORT_REFERENCE = [
     ("本月月报状态", 10),
 ]
 # Under A3_ABOVE_WIDTH in all: the month's form prints on A4 landscape.
-REPORT_WIDTHS = [16, *(w for _h, w in REPORT_REFERENCE), 13, 10, 30, 24]
+# The key column fits the longest codes (MLGZ-440112-2024-0001).
+REPORT_WIDTHS = [22, *(w for _h, w in REPORT_REFERENCE), 13, 10, 26, 22]
 REFERENCE_FILL = PatternFill("solid", fgColor="F2F2F2")
 FILL_IN = PatternFill("solid", fgColor="FFF7D6")
 FILL_IN_HEADER = PatternFill("solid", fgColor="FFE699")
