@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portfolio.filters import filtered
 from portfolio.money import MONEY_FIELD, ZERO_YUAN
@@ -16,9 +17,46 @@ from ..choices import PlanStatus, ProblemStatus, ReportStatus, Stage
 from ..deadlines import is_late, report_due
 from ..filtersets import InvestmentPlanFilterSet, ProblemFilterSet, ProgressReportFilterSet
 from ..models import InvestmentPlan, Problem, ProgressReport, Project, StageChange
-from ..services.progress import report_refusal
 
 ZERO = Decimal(0)
+
+
+# Which months a project reports
+
+REPORTING_STAGES = (Stage.MATURE, Stage.IMPLEMENTATION)
+
+
+def completed_on(project: Project) -> datetime.date | None:
+    """The day the project moved to 完工, if it did."""
+    return (
+        StageChange.objects.filter(project=project, to_stage=Stage.COMPLETED)
+        .order_by("-at")
+        .values_list("on", flat=True)
+        .first()
+    )
+
+
+def report_refusal(
+    *, project: Project, period: datetime.date, today: datetime.date | None = None
+) -> str | None:
+    """Why `project` does not report for `period`, or None when it does: library projects in 成熟 or 实施
+    report every month from the year they are planned to start, a completed one for the month it completed,
+    and no month lies in the future."""
+    today = today or timezone.localdate()
+    if not project.in_library:
+        return _("只有已入库的项目填报月报。")
+    if period > month_of(today):
+        return _("不能填报未来的月份（%(p)s）。") % {"p": f"{period:%Y-%m}"}
+    if period < datetime.date(project.start_year, 1, 1):
+        return _("%(p)s 早于项目计划开工年份 %(y)d 年。") % {"p": f"{period:%Y-%m}", "y": project.start_year}
+    if project.stage == Stage.COMPLETED:
+        finished = completed_on(project)
+        if finished is not None and month_of(finished) == period:
+            return None
+        return _("项目已完工，只填报完工当月的月报。")
+    if project.stage not in REPORTING_STAGES:
+        return _("谋划阶段的项目不填报月报。")
+    return None
 
 
 def completion_rate(year_to_date: Decimal, planned: Decimal | None) -> Decimal | None:

@@ -15,10 +15,10 @@ from portfolio import access
 from portfolio.errors import StaleObjectError, reject_unknown_fields
 from portfolio.money import format_wan
 from portfolio.records import record_create, record_update
-from portfolio.workdays import month_of
 
-from ..choices import PlanStatus, ProblemCategory, ProblemStatus, ReportStatus, Stage
-from ..models import InvestmentPlan, Problem, ProgressReport, Project, StageChange
+from ..choices import PlanStatus, ProblemCategory, ProblemStatus, ReportStatus
+from ..models import InvestmentPlan, Problem, ProgressReport, Project
+from ..selectors.progress import report_refusal
 
 PLAN_FIELDS = ("planned_amount", "kind", "completes_this_year", "target")
 REPORT_FIELDS = ("completed_amount", "progress_percent", "physical_progress", "problems_note")
@@ -34,7 +34,6 @@ PROBLEM_FIELDS = (
 )
 # A report is written while it is a draft or returned; submitted it waits for review, accepted it is locked.
 REPORT_EDITABLE = (ReportStatus.DRAFT, ReportStatus.RETURNED)
-REPORTING_STAGES = (Stage.MATURE, Stage.IMPLEMENTATION)
 
 
 def _library_project(project: Project, acting_user) -> Project:
@@ -159,39 +158,6 @@ def plan_confirm(*, acting_user, plan: InvestmentPlan) -> InvestmentPlan:
 
 
 # Monthly reports
-
-
-def completed_on(project: Project) -> datetime.date | None:
-    """The day the project moved to 完工, if it did."""
-    return (
-        StageChange.objects.filter(project=project, to_stage=Stage.COMPLETED)
-        .order_by("-at")
-        .values_list("on", flat=True)
-        .first()
-    )
-
-
-def report_refusal(
-    *, project: Project, period: datetime.date, today: datetime.date | None = None
-) -> str | None:
-    """Why `project` does not report for `period`, or None when it does: library projects in 成熟 or 实施
-    report every month from the year they are planned to start, a completed one for the month it completed,
-    and no month lies in the future."""
-    today = today or timezone.localdate()
-    if not project.in_library:
-        return _("只有已入库的项目填报月报。")
-    if period > month_of(today):
-        return _("不能填报未来的月份（%(p)s）。") % {"p": f"{period:%Y-%m}"}
-    if period < datetime.date(project.start_year, 1, 1):
-        return _("%(p)s 早于项目计划开工年份 %(y)d 年。") % {"p": f"{period:%Y-%m}", "y": project.start_year}
-    if project.stage == Stage.COMPLETED:
-        finished = completed_on(project)
-        if finished is not None and month_of(finished) == period:
-            return None
-        return _("项目已完工，只填报完工当月的月报。")
-    if project.stage not in REPORTING_STAGES:
-        return _("谋划阶段的项目不填报月报。")
-    return None
 
 
 def _check_progress(report: ProgressReport) -> None:

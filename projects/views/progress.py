@@ -161,7 +161,7 @@ def report_create(request, pk):
     if existing is not None:
         editable = services.report_edit_refusal(user=request.user, report=existing) is None
         return redirect("projects:report_edit" if editable else "projects:report_detail", pk=existing.pk)
-    refusal = services.report_refusal(project=project, period=period)
+    refusal = selectors.report_refusal(project=project, period=period)
     form = ReportForm(request.POST or None)
     report = None
     if refusal is None:

@@ -113,7 +113,7 @@ def project_detail(request, pk):
         "report_period": report_period,
         "report_now": next((m["report"] for m in progress["months"] if m["period"] == report_period), None),
         "can_report": editor
-        and progress_services.report_refusal(project=project, period=report_period) is None,
+        and progress_selectors.report_refusal(project=project, period=report_period) is None,
         "can_problem": editor and project.in_library,
         # Each month not yet reported links to its form (which says why when the month is not reported).
         "can_fill_months": editor and project.in_library,
