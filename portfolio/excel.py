@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
@@ -212,7 +213,12 @@ def print_setup(ws, *, width: int, title_rows: int) -> None:
 
 
 def heading(*, what: str, filters: dict, scope: str, user) -> list[str]:
-    shown = "；".join(f"{name}={value}" for name, value in filters.items() if value not in ("", None))
+    # A filter value is what the request said: control characters a worksheet cannot hold are dropped.
+    shown = "；".join(
+        ILLEGAL_CHARACTERS_RE.sub("", f"{name}={value}")
+        for name, value in filters.items()
+        if value not in ("", None)
+    )
     return [
         what,
         f"筛选条件：{shown or '无'}",

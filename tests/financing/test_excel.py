@@ -3,6 +3,7 @@ cell by cell. It holds the ledger of the projects the library list shows: the sa
 scope."""
 
 import datetime
+import io
 
 import pytest
 from django.core.management import call_command
@@ -69,3 +70,15 @@ def test_an_invalid_filter_on_an_export_is_a_400_naming_it(ordered_projects, cit
 def test_the_financing_export_takes_every_sort(ordered_projects, city_user, xlsx, sort):
     workbook = xlsx.export(city_user, "financing", sort=sort)
     assert workbook.sheetnames[0] == "资金来源"
+
+
+@pytest.mark.parametrize("name", ["projects", "financing"])
+def test_a_filter_value_with_control_characters_still_exports(city_api, name):
+    """The title block names the filters as sent: characters a worksheet cannot hold are dropped."""
+    from openpyxl import load_workbook
+
+    response = city_api.get(f"/api/v1/exports/{name}.xlsx", {"q": "河\x1f道", "review_status": "draft"})
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    texts = [cell for row in book.worksheets[0].iter_rows(max_row=6, values_only=True) for cell in row if cell]
+    assert any("q=河道" in str(text) for text in texts), texts
