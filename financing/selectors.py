@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from portfolio.filters import filtered
-from portfolio.money import MONEY_FIELD, ZERO_YUAN
+from portfolio.money import CENT, MONEY_FIELD, ZERO_YUAN
 
 from .choices import GRANTED_STATUSES, LOAN_SOURCE_TYPES, FundingStatus, LoanStatus, SourceType
 from .filtersets import (
@@ -79,6 +79,25 @@ def with_financing_totals(projects: QuerySet) -> QuerySet:
         funding_gap=Greatest(F("total_investment") - F("approved_cover"), ZERO_YUAN),
         funding_surplus=Greatest(F("approved_cover") - F("total_investment"), ZERO_YUAN),
     )
+
+
+def funding_gap_total(projects: QuerySet) -> Decimal:
+    """The funding gap of `projects` added up (each project's never negative): one query."""
+    total = with_financing_totals(projects.order_by()).aggregate(total=Sum("funding_gap"))["total"]
+    return Decimal(total or 0).quantize(CENT)
+
+
+def funding_in_place(project_ids) -> dict[int, tuple[Decimal, Decimal]]:
+    """Per project, the funding approved and the funding received (到位), over its lines that were not
+    rejected: what 资金到位率 divides. One query."""
+    rows = (
+        FundingLine.objects.filter(project__in=project_ids)
+        .exclude(status=FundingStatus.REJECTED)
+        .values("project")
+        .annotate(approved=Sum("approved_amount"), received=Sum("received_amount"))
+        .order_by()
+    )
+    return {row["project"]: (row["approved"] or ZERO, row["received"] or ZERO) for row in rows}
 
 
 def funding_plan_total(*, project) -> Decimal:

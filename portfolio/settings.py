@@ -7,6 +7,7 @@ DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS (and HTTPS for the transport sett
 import datetime
 import os
 import warnings
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -99,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portfolio.context_processors.access",
+                "portfolio.context_processors.notifications",
             ],
         },
     },
@@ -287,6 +289,9 @@ LOGGING = {
         # The request log says it once, with the user; Django's own line per 4xx would repeat it.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # The PDF renderer reports each step and every font it subsets at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
@@ -296,3 +301,22 @@ if TESTING:
 
 # The monthly dispatch: a month's progress report is due by this working day of the next month.
 PROGRESS_REPORT_DUE_WORKING_DAY = int(os.environ.get("PROGRESS_REPORT_DUE_WORKING_DAY", "5"))
+# The dispatch's flags: a project or district this many percentage points or more behind 序时进度 is red
+# (红旗) or yellow (黄旗); a late report makes it red whatever its figures.
+DISPATCH_RED_POINTS = Decimal(os.environ.get("DISPATCH_RED_POINTS", "20"))
+DISPATCH_YELLOW_POINTS = Decimal(os.environ.get("DISPATCH_YELLOW_POINTS", "10"))
+# Reminders (manage.py remind): reports coming due within this many working days are announced.
+REMIND_DUE_WITHIN_WORKING_DAYS = int(os.environ.get("REMIND_DUE_WITHIN_WORKING_DAYS", "2"))
+
+# Mail for the reminders: sent only where EMAIL_HOST is given (Django's SMTP backend, no outside service);
+# without it the reminders are in-app notifications only.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+EMAIL_USE_SSL = os.environ.get("EMAIL_USE_SSL", "0") == "1"
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "美丽广州项目库 <noreply@localhost>")
+# The address the reminders' links start with (mail is read outside the site).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

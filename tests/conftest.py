@@ -22,11 +22,19 @@ from tests.factories import (
     ProjectFactory,
     RepaymentFactory,
     UserFactory,
+    dispatch_world,
     district,
     spread_projects,
 )
 
 D = Decimal
+
+@pytest.fixture
+def dispatch_june(db):
+    """Three districts' June 2026 by hand (tests/factories.py, dispatch_world): one ahead, one 12 points
+    behind, one with a late report."""
+    return dispatch_world()
+
 
 # -- role users ------------------------------------------------------------------------------------
 

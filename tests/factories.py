@@ -151,3 +151,96 @@ SPREAD_FILTERS = {
     "q-content": ({"q": "碧道"}, {"text"}),
     "q-name": ({"q": "增江"}, {"text"}),
 }
+
+
+def dispatch_world() -> dict:
+    """The dispatch of June 2026 (序时进度 50.0%), seen on 2026-07-20, when June's reports were due on
+    2026-07-07, computed by hand:
+
+    | district | project | plan (元)  | year to date (元) | rate  | gap   | June report        | flag   |
+    | 越秀 440104 | Y1   | 10,000,000 | 6,000,000         | 60.0  | +10.0 | on time, accepted  | green  |
+    | 黄埔 440112 | H1   | 20,000,000 | 7,600,000         | 38.0  | −12.0 | on time, submitted | yellow |
+    | 天河 440106 | T1   |  5,000,000 | 2,500,000         | 50.0  |   0.0 | missing: late      | red    |
+    | 全市        |      | 35,000,000 | 16,100,000        | 46.0  |  −4.0 |                    | green  |
+
+    Ranking: 越秀 60.0, 天河 50.0, 黄埔 38.0. Y1 has also 2,000,000 reported in December 2025 (since start
+    8,000,000) and a draft for July that counts nowhere. 开工率: H1 and T1 are planned new starts, H1 started
+    2026-03-01: 50.0. 资金到位率: approved 10,000,000 + 6,000,000, received 4,000,000 + 3,000,000: 43.8.
+    按期竣工率: Y1 is to complete in 2026 and has not: 0.0. H1 has a problem (用地, 黄埔区自然资源局) overdue
+    since 2026-07-01, and T1 one due 2026-08-31 (open, not overdue).
+    """
+    from projects.models import InvestmentPlan, Problem, ProgressReport
+
+    def submitted(day):
+        return datetime.datetime(*day, 2, 0, tzinfo=datetime.UTC)
+
+    def project(code, district_code, name, **extra):
+        return ProjectFactory(
+            code=code,
+            name=name,
+            district=district(district_code),
+            review_status="accepted",
+            stage="implementation",
+            start_year=2025,
+            end_year=2027,
+            **extra,
+        )
+
+    y1 = project("DISP-Y1", "440104", "越秀调度测试项目")
+    h1 = project("DISP-H1", "440112", "黄埔调度测试项目", construction_started_on=datetime.date(2026, 3, 1))
+    t1 = project("DISP-T1", "440106", "天河调度测试项目")
+    InvestmentPlan.objects.create(
+        project=y1, year=2026, planned_amount=Decimal("10000000"), kind="continuing", completes_this_year=True
+    )
+    InvestmentPlan.objects.create(project=h1, year=2026, planned_amount=Decimal("20000000"), kind="new_start")
+    InvestmentPlan.objects.create(project=t1, year=2026, planned_amount=Decimal("5000000"), kind="new_start")
+
+    def report(project, month, amount, *, year=2026, status="accepted", on=None, percent="10.0", text=""):
+        first = submitted(on or ((year, month + 1, 3) if month < 12 else (year + 1, 1, 5)))
+        return ProgressReport.objects.create(
+            project=project,
+            period=datetime.date(year, month, 1),
+            completed_amount=Decimal(amount),
+            status=status,
+            progress_percent=Decimal(percent),
+            physical_progress=text,
+            first_submitted_at=None if status == "draft" else first,
+            submitted_at=None if status == "draft" else first,
+        )
+
+    report(y1, 12, "2000000", year=2025)
+    for month in range(1, 7):
+        report(y1, month, "1000000", percent=str(10 * month), text=f"越秀第{month}月形象进度")
+    report(y1, 7, "9000000", status="draft", on=(2026, 7, 15))
+    for month in range(1, 6):
+        report(h1, month, "1200000")
+    report(h1, 6, "1600000", status="submitted", percent="40.0", text="黄埔主体施工")
+    for month in range(1, 6):
+        report(t1, month, "500000")
+    FundingLineFactory(project=y1, approved_amount=Decimal("10000000"), received_amount=Decimal("4000000"))
+    FundingLineFactory(project=h1, approved_amount=Decimal("6000000"), received_amount=Decimal("3000000"))
+    overdue = Problem.objects.create(
+        project=h1,
+        category="land",
+        description="用地指标未落实",
+        responsible_unit="黄埔区自然资源局",
+        raised_on=datetime.date(2026, 5, 10),
+        due_on=datetime.date(2026, 7, 1),
+    )
+    Problem.objects.create(
+        project=t1,
+        category="funding",
+        description="配套资金未到位",
+        responsible_unit="天河区财政局",
+        raised_on=datetime.date(2026, 6, 1),
+        due_on=datetime.date(2026, 8, 31),
+    )
+    return {
+        "year": 2026,
+        "month": 6,
+        "today": datetime.date(2026, 7, 20),
+        "y1": y1,
+        "h1": h1,
+        "t1": t1,
+        "overdue_problem": overdue,
+    }

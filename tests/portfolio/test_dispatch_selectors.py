@@ -1,0 +1,209 @@
+"""The dispatch selector against June 2026 computed by hand (tests/factories.py, dispatch_world): flags,
+rates, ranking, subtotals, scope, and a query count that does not grow with projects or months."""
+
+import datetime
+from decimal import Decimal as D
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from portfolio.dispatch.selectors import Flag, dispatch_figures, flag_of, percent, time_progress
+from portfolio.seed import seed_demo
+from projects.models import InvestmentPlan, Problem, ProgressReport
+from tests.factories import ProjectFactory, district
+
+pytestmark = pytest.mark.django_db
+
+
+def june(user, world, **extra):
+    return dispatch_figures(user=user, year=2026, month=6, today=world["today"], **extra)
+
+
+def by_code(dispatch):
+    return {row.district.code: row for row in dispatch.districts}
+
+
+def test_time_progress_is_the_months_elapsed_over_twelve():
+    assert time_progress(6) == D("50.0")
+    assert time_progress(3) == D("25.0")
+    assert time_progress(1) == D("8.3")
+    assert time_progress(12) == D("100.0")
+
+
+def test_flags_follow_the_thresholds(settings):
+    assert flag_of(D("-19.9"), late=False) == Flag.YELLOW
+    assert flag_of(D("-20.0"), late=False) == Flag.RED
+    assert flag_of(D("-10.0"), late=False) == Flag.YELLOW
+    assert flag_of(D("-9.9"), late=False) == Flag.GREEN
+    assert flag_of(D("15"), late=True) == Flag.RED
+    assert flag_of(None, late=False) == Flag.GREEN
+    settings.DISPATCH_YELLOW_POINTS = D("5")
+    settings.DISPATCH_RED_POINTS = D("9")
+    assert flag_of(D("-6"), late=False) == Flag.YELLOW
+    assert flag_of(D("-9"), late=False) == Flag.RED
+
+
+def test_percent_rounds_half_up_to_one_decimal_and_is_none_without_a_base():
+    assert percent(7, 16) == D("43.8")
+    assert percent(1, 8) == D("12.5")
+    assert percent(1, 0) is None
+
+
+def test_projects_by_hand(dispatch_june, city_user):
+    dispatch = june(city_user, dispatch_june)
+    rows = {row.project.code: row for row in dispatch.projects}
+    y1, h1, t1 = rows["DISP-Y1"], rows["DISP-H1"], rows["DISP-T1"]
+    assert (y1.annual_plan, y1.year_to_date, y1.completion_rate, y1.gap, y1.flag) == (
+        D("10000000"),
+        D("6000000.00"),
+        D("60.0"),
+        D("10.0"),
+        Flag.GREEN,
+    )
+    # Last December counts since start, not this year; July's draft counts nowhere.
+    assert (y1.this_month, y1.since_start) == (D("1000000.00"), D("8000000.00"))
+    assert (h1.year_to_date, h1.completion_rate, h1.gap, h1.flag) == (
+        D("7600000.00"),
+        D("38.0"),
+        D("-12.0"),
+        Flag.YELLOW,
+    )
+    assert h1.reasons == ["落后序时进度 12.0 个百分点", "1 个问题逾期未解决"]
+    assert (t1.completion_rate, t1.gap, t1.report_status, t1.report_late, t1.flag) == (
+        D("50.0"),
+        D("0.0"),
+        "missing",
+        True,
+        Flag.RED,
+    )
+    assert t1.reasons == ["2026-06 月报逾期未报"]
+    assert [row.project.code for row in dispatch.flagged] == ["DISP-T1", "DISP-H1"]
+    assert [row.project.code for row in dispatch.late_reports] == ["DISP-T1"]
+
+
+def test_districts_are_ranked_by_completion_rate_with_their_flags(dispatch_june, city_user):
+    dispatch = june(city_user, dispatch_june)
+    ranked = [(row.district.name, row.completion_rate, row.flag) for row in dispatch.districts[:3]]
+    assert ranked == [
+        ("越秀区", D("60.0"), Flag.GREEN),
+        ("天河区", D("50.0"), Flag.RED),  # on pace, but its report is late
+        ("黄埔区", D("38.0"), Flag.YELLOW),
+    ]
+    # The districts with nothing planned come after, without a rate.
+    assert len(dispatch.districts) == 11
+    assert all(row.completion_rate is None and row.idle for row in dispatch.districts[3:])
+    tianhe = by_code(dispatch)["440106"]
+    assert (tianhe.reports_due, tianhe.reports_late, tianhe.reports_missing) == (1, 1, 1)
+    huangpu = by_code(dispatch)["440112"]
+    assert (huangpu.reports_due, huangpu.reports_late, huangpu.reports_missing) == (1, 0, 0)
+    assert (huangpu.red, huangpu.yellow) == (0, 1)
+
+
+def test_city_total_and_the_four_rates(dispatch_june, city_user):
+    dispatch = june(city_user, dispatch_june)
+    total = dispatch.total
+    assert (total.annual_plan, total.year_to_date, total.completion_rate, total.gap) == (
+        D("35000000"),
+        D("16100000.00"),
+        D("46.0"),
+        D("-4.0"),
+    )
+    assert total.flag == Flag.GREEN  # the city's flag is its figures'
+    assert (total.reports_due, total.reports_late, total.red, total.yellow) == (3, 1, 1, 1)
+    assert dispatch.time_progress == D("50.0")
+    assert dispatch.rates.as_dict() == {
+        "start_rate": D("50.0"),
+        "completion_rate": D("46.0"),
+        "funding_in_place_rate": D("43.8"),
+        "on_time_completion_rate": D("0.0"),
+    }
+    assert [p.description for p in dispatch.overdue_problems] == ["用地指标未落实"]
+
+
+def test_a_completion_in_the_year_counts_on_time_and_a_start_after_the_month_does_not(
+    dispatch_june, city_user
+):
+    from projects.models import StageChange
+
+    y1 = dispatch_june["y1"]
+    StageChange.objects.create(
+        project=y1, from_stage="implementation", to_stage="completed", on=datetime.date(2026, 6, 20)
+    )
+    t1 = dispatch_june["t1"]
+    t1.construction_started_on = datetime.date(2026, 7, 2)  # after June: not yet started in June
+    t1.save()
+    rates = june(city_user, dispatch_june).rates
+    assert (rates.completed_on_time, rates.planned_completions) == (1, 1)
+    assert rates.on_time_completion_rate == D("100.0")
+    assert rates.start_rate == D("50.0")
+    t1.construction_started_on = datetime.date(2026, 6, 30)
+    t1.save()
+    assert june(city_user, dispatch_june).rates.start_rate == D("100.0")
+
+
+def test_a_late_submission_is_red_with_its_reason(dispatch_june, city_user):
+    report = ProgressReport.objects.get(project=dispatch_june["h1"], period=datetime.date(2026, 6, 1))
+    report.first_submitted_at = datetime.datetime(2026, 7, 9, 2, tzinfo=datetime.UTC)
+    report.save()
+    row = next(r for r in june(city_user, dispatch_june).projects if r.project.code == "DISP-H1")
+    assert row.flag == Flag.RED
+    assert "2026-06 月报逾期报送" in row.reasons
+
+
+def test_before_the_due_date_a_missing_report_is_not_late(dispatch_june, city_user):
+    dispatch = dispatch_figures(user=city_user, year=2026, month=6, today=datetime.date(2026, 7, 7))
+    t1 = next(r for r in dispatch.projects if r.project.code == "DISP-T1")
+    assert (t1.report_status, t1.report_late, t1.flag) == ("missing", False, Flag.GREEN)
+
+
+def test_a_district_user_sees_its_own_district_only(dispatch_june, huangpu_user):
+    dispatch = june(huangpu_user, dispatch_june)
+    assert [row.district.code for row in dispatch.districts] == ["440112"]
+    assert [row.project.code for row in dispatch.projects] == ["DISP-H1"]
+    assert dispatch.total.annual_plan == D("20000000")
+    assert dispatch.rates.funding_in_place_rate == D("50.0")
+    assert [p.responsible_unit for p in dispatch.overdue_problems] == ["黄埔区自然资源局"]
+    # Asking for another district gives nothing of it.
+    other = june(huangpu_user, dispatch_june, district="440104")
+    assert other.projects == [] and other.districts == []
+
+
+def test_the_district_filter_narrows_the_city_view(dispatch_june, city_user):
+    dispatch = june(city_user, dispatch_june, district="440104")
+    assert [row.project.code for row in dispatch.projects] == ["DISP-Y1"]
+    assert dispatch.total.completion_rate == D("60.0")
+
+
+def test_a_lender_sees_nothing(dispatch_june, lender_user):
+    dispatch = june(lender_user, dispatch_june)
+    assert dispatch.projects == [] and dispatch.districts == []
+
+
+def test_a_project_owing_a_report_without_a_plan_is_listed_without_a_rate(dispatch_june, city_user):
+    ProjectFactory(
+        code="DISP-N1", district=district("440112"), review_status="accepted", stage="implementation"
+    )
+    row = next(r for r in june(city_user, dispatch_june).projects if r.project.code == "DISP-N1")
+    assert (row.plan, row.completion_rate, row.report_status, row.flag) == (None, None, "missing", Flag.RED)
+
+
+def test_queries_do_not_grow_with_projects_or_months(dispatch_june, city_user):
+    june(city_user, dispatch_june)  # warm-up: the user's role is read once per user
+    counts, sizes = [], []
+    for total in (20, 120):
+        seed_demo(total, rng_seed=total)
+        # More months of reports for the world's projects as well.
+        for month in range(1, 13):
+            ProgressReport.objects.get_or_create(
+                project=dispatch_june["t1"],
+                period=datetime.date(2024 + total // 100, month, 1),
+                defaults={"completed_amount": D("1"), "status": "accepted"},
+            )
+        with CaptureQueriesContext(connection) as captured:
+            dispatch = june(city_user, dispatch_june)
+        counts.append(len(captured))
+        sizes.append(len(dispatch.projects))
+    assert counts[0] == counts[1], counts
+    assert sizes[1] > sizes[0] + 30, sizes
+    assert InvestmentPlan.objects.count() > 50 and Problem.objects.count() > 2
