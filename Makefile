@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
+	scripts/cjk-font
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed --demo 200 --demo-once
 	DEBUG=1 $(BIN)/python manage.py demo_accounts
@@ -25,6 +26,7 @@ run: $(STAMP)
 
 serve: $(STAMP)
 	@test -n "$$SECRET_KEY" || { echo "SECRET_KEY 未设置：生产模式需要 SECRET_KEY、ALLOWED_HOSTS 和 DATABASE_URL（见 README）。"; exit 1; }
+	scripts/cjk-font
 	$(BIN)/python manage.py check --deploy --fail-level ERROR
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0

@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from financing.api import views as financing
 from portfolio.api.auth import TokenView
+from portfolio.dispatch.api import DispatchBulletin, DispatchExport, DispatchView
 from projects.api import views as projects
 from projects.api.imports import ReportImport, ReportImportTemplate
 
@@ -35,6 +36,9 @@ urlpatterns = [
     path("v1/auth/token/", TokenView.as_view(), name="api_token"),
     path("v1/exports/projects.xlsx", projects.ProjectsExport.as_view(), name="export_projects"),
     path("v1/exports/financing.xlsx", financing.FinancingExport.as_view(), name="export_financing"),
+    path("v1/exports/dispatch.xlsx", DispatchExport.as_view(), name="export_dispatch"),
+    path("v1/reports/dispatch.pdf", DispatchBulletin.as_view(), name="report_dispatch"),
+    path("v1/dispatch/", DispatchView.as_view(), name="api_dispatch"),
     path("v1/imports/projects/template.xlsx", projects.ImportTemplate.as_view(), name="import_template"),
     path("v1/imports/projects/", projects.ProjectImport.as_view(), name="import_projects"),
     path(

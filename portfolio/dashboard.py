@@ -10,7 +10,8 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from financing.models import FundingLine, Loan
-from financing.selectors import funding_by_source, loan_totals_by, maturity_profile
+from financing.selectors import funding_by_source, funding_gap_total, loan_totals_by, maturity_profile
+from portfolio.dispatch.selectors import default_month, dispatch_figures
 from projects.choices import Category, ReviewStatus, Stage
 from projects.models import District, Milestone, Project
 
@@ -105,10 +106,26 @@ def attention_figures(*, user, today: datetime.date) -> dict:
     }
 
 
+def headline_figures(*, user, today: datetime.date) -> dict:
+    """The row the leadership reads first: the library's size and investment, the funding gap, and the
+    dispatch of the last month (this year's plan, year to date, completion rate against 序时进度, the four
+    rates, the red and yellow projects), from the dispatch's own selector."""
+    library = Project.objects.visible_to(user).in_library()
+    size = library.aggregate(n=Count("pk"), investment=Sum("total_investment"))
+    year, month = default_month(today)
+    return {
+        "library_count": size["n"],
+        "library_investment": size["investment"] or ZERO,
+        "funding_gap": funding_gap_total(library),
+        "dispatch": dispatch_figures(user=user, year=year, month=month, today=today),
+    }
+
+
 def dashboard_figures(*, user, today: datetime.date | None = None) -> dict:
     today = today or timezone.localdate()
     return {
         "today": today,
+        **headline_figures(user=user, today=today),
         **stage_figures(user=user),
         **funding_figures(user=user),
         **loan_figures(user=user, today=today),

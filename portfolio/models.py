@@ -62,3 +62,49 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+class NotificationKind(models.TextChoices):
+    REPORT_DUE = "report_due", _("月报即将到期")
+    REPORT_LATE = "report_late", _("月报逾期未报")
+    PROBLEM_OVERDUE = "problem_overdue", _("问题逾期未解决")
+    RETURNED = "returned", _("退回待修改")
+    CITY_SUMMARY = "city_summary", _("全市每日汇总")
+
+
+class Notification(models.Model):
+    """An in-app reminder for one user (the bell in the navigation bar). `key` says what it is about and
+    for which day, so that a reminder run twice the same day makes nothing twice."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications", verbose_name=_("用户")
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=NotificationKind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    link = models.CharField(
+        _("链接"), max_length=300, blank=True, help_text=_("站内路径，如 /progress/monthly/")
+    )
+    key = models.CharField(_("去重键"), max_length=200)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_read")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_user_and_key"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=NotificationKind.values), name="notification_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from portfolio.dispatch.views import dispatch_page
 from portfolio.views import dashboard
 
 urlpatterns = [
     path("", dashboard, name="home"),
+    path("dispatch/", dispatch_page, name="dispatch"),
+    path("notifications/", include("portfolio.notifications.urls")),
     path("", include("projects.urls")),
     path("", include("financing.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

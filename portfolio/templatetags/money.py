@@ -24,3 +24,11 @@ def rate(value):
         return "—"
     text = format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
     return f"{text}%"
+
+
+@register.filter
+def percent(value):
+    """A dispatch rate as its one decimal: 56 → 56.0%; — without one."""
+    if value is None:
+        return "—"
+    return f"{value:.1f}%"

@@ -131,7 +131,9 @@ def test_dashboard_queries_do_not_grow(city_client):
         with CaptureQueriesContext(connection) as captured:
             assert city_client.get(reverse("home")).status_code == 200
         counts[total] = len(captured)
-    assert counts[10] == counts[1000] <= 24, counts
+    # The sections' 19, the headline's 11 (the library's size, the funding gap, the dispatch's 9) and the
+    # navigation bar's unread notifications; the same for 10 projects as for 1,000.
+    assert counts[10] == counts[1000] <= 31, counts
 
 
 def test_dashboard_access_by_role(client, client_for, city_user, finance_user, huangpu_user, no_role_user):

@@ -1,0 +1,58 @@
+"""月度调度: the page the city runs its monthly dispatch meeting on, and each district sees its own on."""
+
+from django.shortcuts import render
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from portfolio import access
+from portfolio.charts import progress_chart
+
+from .query import DispatchQuery
+from .selectors import dispatch_figures
+
+# The page lists this many of each kind; the 调度表 has them all.
+LISTED = 100
+
+
+@access.role_required
+def dispatch_page(request):
+    query = DispatchQuery(request.GET)
+    if query.is_valid():
+        chosen = query.chosen
+    else:
+        # The page falls back to the last month and says on its form what was wrong with the query.
+        fallback = DispatchQuery({})
+        fallback.is_valid()
+        chosen = fallback.chosen
+    dispatch = dispatch_figures(user=request.user, **chosen)
+    flagged = dispatch.flagged
+    late = dispatch.late_reports
+    params = {"year": dispatch.year, "month": dispatch.month}
+    if chosen["district"]:
+        params["district"] = chosen["district"]
+    chart = progress_chart(
+        [(row.district.name, row.completion_rate, row.flag) for row in dispatch.districts],
+        time_progress=dispatch.time_progress,
+        line_label=_("序时进度"),
+        title=_("各区年度投资完成率与序时进度"),
+    )
+    return render(
+        request,
+        "dispatch/dispatch.html",
+        {
+            "query": query,
+            "dispatch": dispatch,
+            "chart": chart,
+            "flagged": flagged[:LISTED],
+            "flagged_count": len(flagged),
+            "late": late[:LISTED],
+            "late_count": len(late),
+            "overdue": dispatch.overdue_problems[:LISTED],
+            "overdue_count": len(dispatch.overdue_problems),
+            "listed": LISTED,
+            "years": range(dispatch.today.year, 2019, -1),
+            "months": range(1, 13),
+            "is_city": access.role_of(request.user) != access.DISTRICT_USER,
+            "output_query": urlencode(params),
+        },
+    )
