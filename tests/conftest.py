@@ -29,6 +29,7 @@ from tests.factories import (
 
 D = Decimal
 
+
 @pytest.fixture
 def dispatch_june(db):
     """Three districts' June 2026 by hand (tests/factories.py, dispatch_world): one ahead, one 12 points

@@ -16,6 +16,9 @@ from portfolio.money import format_yi, to_wan, to_yi
 from .selectors import Flag
 
 TEMPLATE = "dispatch/bulletin.html"
+# A bulletin for the leadership lists the furthest behind and the longest overdue; the 调度表 has them all.
+# It also keeps the PDF a few pages long however large the library grows.
+RED_LISTED, YELLOW_LISTED, PROBLEMS_LISTED = 60, 30, 60
 
 
 class OfflineFetcher(URLFetcher):
@@ -89,7 +92,7 @@ def bulletin_context(dispatch, *, scope: str) -> dict:
         }
         for row in flagged
         if row.flag == Flag.RED
-    ]
+    ][:RED_LISTED]
     yellow = [
         {
             "name": row.project.name,
@@ -100,7 +103,7 @@ def bulletin_context(dispatch, *, scope: str) -> dict:
         }
         for row in flagged
         if row.flag == Flag.YELLOW
-    ]
+    ][:YELLOW_LISTED]
     problems = [
         {
             "project": problem.project.name,
@@ -112,7 +115,7 @@ def bulletin_context(dispatch, *, scope: str) -> dict:
             "due_on": problem.due_on,
             "days": (dispatch.today - problem.due_on).days,
         }
-        for problem in dispatch.overdue_problems
+        for problem in dispatch.overdue_problems[:PROBLEMS_LISTED]
     ]
     chart = progress_chart(
         [(row.district.name, row.completion_rate, row.flag) for row in dispatch.districts],
@@ -161,4 +164,7 @@ def bulletin_context(dispatch, *, scope: str) -> dict:
         "red": red,
         "yellow": yellow,
         "problems": problems,
+        "red_more": len(dispatch.red) - len(red),
+        "yellow_more": len(dispatch.yellow) - len(yellow),
+        "problems_more": len(dispatch.overdue_problems) - len(problems),
     }

@@ -80,5 +80,6 @@ def test_a_filter_value_with_control_characters_still_exports(city_api, name):
     response = city_api.get(f"/api/v1/exports/{name}.xlsx", {"q": "河\x1f道", "review_status": "draft"})
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    texts = [cell for row in book.worksheets[0].iter_rows(max_row=6, values_only=True) for cell in row if cell]
+    rows = book.worksheets[0].iter_rows(max_row=6, values_only=True)
+    texts = [cell for row in rows for cell in row if cell]
     assert any("q=河道" in str(text) for text in texts), texts

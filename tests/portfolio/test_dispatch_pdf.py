@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from weasyprint import HTML
 
 from portfolio.dispatch import pdf
-from portfolio.dispatch.pdf import OfflineFetcher, bulletin_pdf
+from portfolio.dispatch.pdf import RED_LISTED, OfflineFetcher, bulletin_pdf
 from portfolio.dispatch.selectors import dispatch_figures
 from projects.models import InvestmentPlan
 from tests.factories import ProjectFactory, district
@@ -134,7 +134,7 @@ def crowd(count: int = 150) -> list:
 def test_long_tables_run_over_numbered_pages_with_their_header_and_whole_rows(dispatch_june, city_user):
     crowd(150)
     pages = pages_of(june_bulletin(dispatch_june, city_user))
-    assert len(pages) >= 5
+    assert len(pages) >= 3
     for number, text in enumerate(pages, start=1):
         assert f"第 {number} 页 / 共 {len(pages)} 页" in text
     holding = {}
@@ -144,14 +144,18 @@ def test_long_tables_run_over_numbered_pages_with_their_header_and_whole_rows(di
             assert "亮旗原因" in text, f"page {index + 1} has red rows without the table's header"
         for code in codes:
             holding.setdefault(code, set()).add(index)
-    assert len(holding) == 150
+    # The furthest behind are listed (all 150 are 50 points behind; 天河's is on pace), the rest counted.
+    assert sorted(holding) == [f"CROWD-{number:03d}" for number in range(RED_LISTED)]
     for code, indexes in holding.items():
         # A row cut by a page break would leave its code apart from its figures and its reasons.
         assert len(indexes) == 1, code
         number = int(code.removeprefix("CROWD-"))
         page = flat(pages[indexes.pop()])
         assert f"{100 + number:,.2f}" in page, code
-    assert sum(flat(text).count("2026-06 月报逾期未报") for text in pages) == 151  # and 天河's
+    assert sum(flat(text).count("2026-06 月报逾期未报") for text in pages) == RED_LISTED
+    assert f"以上为落后最多的 {RED_LISTED} 个红旗项目，另有 {151 - RED_LISTED} 个详见调度表。" in flat(
+        "".join(pages)
+    )
 
 
 def test_a_district_user_gets_the_bulletin_of_their_district_only(dispatch_june, huangpu_user, api_client):
