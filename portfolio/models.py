@@ -67,6 +67,7 @@ class AuditEntry(models.Model):
 class NotificationKind(models.TextChoices):
     REPORT_DUE = "report_due", _("月报即将到期")
     REPORT_LATE = "report_late", _("月报逾期未报")
+    REPORT_MISSING = "report_missing", _("此前月报仍未报")
     PROBLEM_OVERDUE = "problem_overdue", _("问题逾期未解决")
     RETURNED = "returned", _("退回待修改")
     CITY_SUMMARY = "city_summary", _("全市每日汇总")

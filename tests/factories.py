@@ -164,8 +164,9 @@ def dispatch_world() -> dict:
     | 全市        |      | 35,000,000 | 16,100,000        | 46.0  |  −4.0 |                    | green  |
 
     Ranking: 越秀 60.0, 天河 50.0, 黄埔 38.0. Y1 has also 2,000,000 reported in December 2025 (since start
-    8,000,000) and a draft for July that counts nowhere. 开工率: H1 and T1 are planned new starts, H1 started
-    2026-03-01: 50.0. 资金到位率: approved 10,000,000 + 6,000,000, received 4,000,000 + 3,000,000: 43.8.
+    8,000,000) and a draft for July that counts nowhere; H1 and T1 reported nothing invested in December
+    2025, so no earlier month is missing. 开工率: H1 and T1 are planned new starts, H1 started 2026-03-01:
+    50.0. 资金到位率: approved 10,000,000 + 6,000,000, received 4,000,000 + 3,000,000: 43.8.
     按期竣工率: Y1 is to complete in 2026 and has not: 0.0. H1 has a problem (用地, 黄埔区自然资源局) overdue
     since 2026-07-01, and T1 one due 2026-08-31 (open, not overdue).
     """
@@ -209,6 +210,9 @@ def dispatch_world() -> dict:
         )
 
     report(y1, 12, "2000000", year=2025)
+    # The other two reported December 2025 too, with nothing invested: no earlier month is missing.
+    report(h1, 12, "0", year=2025)
+    report(t1, 12, "0", year=2025)
     for month in range(1, 7):
         report(y1, month, "1000000", percent=str(10 * month), text=f"越秀第{month}月形象进度")
     report(y1, 7, "9000000", status="draft", on=(2026, 7, 15))

@@ -47,13 +47,17 @@ class DispatchQuery(forms.Form):
         year = data.get("year") or default_year
         month = data.get("month")
         if month is None:
-            if year == default_year:
-                month = default_month_number
-            else:
-                month = self.today.month if year == self.today.year else 12
+            month = default_month_number if year == default_year else 12
         if (year, month) > (self.today.year, self.today.month):
             raise forms.ValidationError(
                 _("不能查看未来的月份（%(p)s）。"), params={"p": f"{year}-{month:02d}"}, code="future"
+            )
+        if (year, month) > (default_year, default_month_number):
+            # This month's reports are due next month: counting it as elapsed would flag everyone.
+            raise forms.ValidationError(
+                _("%(p)s 的月报尚未到报送期，最近可查看 %(last)s。"),
+                params={"p": f"{year}-{month:02d}", "last": f"{default_year}-{default_month_number:02d}"},
+                code="not_yet",
             )
         data["year"], data["month"] = year, month
         return data

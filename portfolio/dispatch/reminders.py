@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from portfolio import access
 from portfolio.models import Notification, NotificationKind
 from portfolio.notifications import notify, send_emails
-from portfolio.workdays import is_working_day
+from portfolio.workdays import is_working_day, previous_month
 from projects.choices import ProblemStatus, ReportStatus, ReviewStatus
 from projects.deadlines import report_due
 from projects.models import Problem, ProgressReport, Project
@@ -32,6 +32,28 @@ from projects.selectors.progress import monthly_todo, reporting_period
 
 # A reminder names this many records and counts the rest.
 NAMED = 3
+# A report still missing is reminded of for this many months after its own: each month one reminder.
+LOOKBACK_MONTHS = 6
+
+
+def earlier_months(period: datetime.date) -> list[datetime.date]:
+    """The months before `period` whose missing reports are still reminded of, the latest first."""
+    months, month = [], period
+    for _number in range(LOOKBACK_MONTHS):
+        month = previous_month(month)
+        months.append(month)
+    return months
+
+
+def still_missing(user, *, period: datetime.date, today: datetime.date) -> list[tuple[datetime.date, list]]:
+    """The earlier months' reports that are late and still not submitted, month by month (3 queries a
+    month, whatever the number of projects)."""
+    months = []
+    for month in earlier_months(period):
+        rows = [r for r in monthly_todo(user=user, period=month, today=today) if not r["submitted"]]
+        if rows:
+            months.append((month, rows))
+    return months
 
 
 @dataclass(frozen=True)
@@ -89,7 +111,10 @@ def _key(kind: str, subject: str, today: datetime.date, period: datetime.date | 
 
 
 def _overdue_problems(user, today: datetime.date):
-    return Problem.objects.visible_to(user).filter(status=ProblemStatus.OPEN, due_on__lt=today)
+    # As the dispatch counts them: the problems of library projects.
+    return Problem.objects.visible_to(user).filter(
+        status=ProblemStatus.OPEN, due_on__lt=today, project__review_status=ReviewStatus.ACCEPTED
+    )
 
 
 # -- a district user -------------------------------------------------------------------------------------
@@ -144,6 +169,31 @@ def district_reminders(user, *, code: str, today: datetime.date) -> list[Reminde
             _("应于 %(due)s 前报送，至今未报：%(names)s。请尽快补报。")
             % {"due": due_label, "names": _named(names, len(late))},
             monthly,
+            period,
+        )
+
+    # (b') the earlier months' reports still missing: one reminder for all of them.
+    earlier = still_missing(user, period=period, today=today)
+    if earlier:
+        count = sum(len(rows) for _month, rows in earlier)
+        remind(
+            NotificationKind.REPORT_MISSING,
+            code,
+            ngettext(
+                "此前月份仍有 %(count)d 份月报未报",
+                "此前月份仍有 %(count)d 份月报未报",
+                count,
+            )
+            % {"count": count},
+            "\n".join(
+                _("%(period)s：%(names)s")
+                % {
+                    "period": f"{month:%Y-%m}",
+                    "names": _named([row["project"].name for row in rows], len(rows)),
+                }
+                for month, rows in earlier
+            ),
+            _url("projects:monthly", period=f"{earlier[0][0]:%Y-%m}"),
             period,
         )
 
@@ -223,7 +273,8 @@ def city_summary(user, *, today: datetime.date) -> list[Reminder]:
     overdue = _overdue_problems(user, today).count()
     reviews = ProgressReport.objects.visible_to(user).filter(status=ReportStatus.SUBMITTED).count()
     submissions = Project.objects.visible_to(user).filter(review_status=ReviewStatus.SUBMITTED).count()
-    if not (missing or overdue or reviews or submissions):
+    earlier = still_missing(user, period=period, today=today)
+    if not (missing or overdue or reviews or submissions or earlier):
         return []
     by_district = Counter(row["project"].district.name for row in late)
     lines = [
@@ -242,6 +293,9 @@ def city_summary(user, *, today: datetime.date) -> list[Reminder]:
     if by_district:
         districts = "、".join(f"{name} {n}" for name, n in by_district.most_common())
         lines.append(_("逾期未报的区：%(districts)s。") % {"districts": districts})
+    if earlier:
+        months = "、".join(f"{month:%Y-%m} {len(rows)} 个" for month, rows in earlier)
+        lines.append(_("此前月份仍未报送的月报：%(months)s。") % {"months": months})
     lines += [
         _("逾期未解决的问题：%(count)d 个。") % {"count": overdue},
         _("待审核的月报：%(count)d 份。") % {"count": reviews},
@@ -251,7 +305,7 @@ def city_summary(user, *, today: datetime.date) -> list[Reminder]:
         "全市每日汇总：逾期未报 %(late)d · 逾期问题 %(overdue)d · "
         "待审月报 %(reviews)d · 待入库 %(submissions)d"
     ) % {
-        "late": len(late),
+        "late": len(late) + sum(len(rows) for _month, rows in earlier),
         "overdue": overdue,
         "reviews": reviews,
         "submissions": submissions,
@@ -313,4 +367,14 @@ def remind(*, today: datetime.date, dry_run: bool = False) -> Outcome:
         if notification is not None:
             new.append(reminder)
             created.append(notification)
-    return Outcome(today=today, planned=planned, new=new, created=created, emails=send_emails(created))
+    # Mail what is new, and what an earlier run of the day made but could not mail (it stopped, or the
+    # server failed): each notification is mailed once, when its emailed_at is still empty.
+    wanted = {(r.user.pk, r.key) for r in planned}
+    unmailed = [
+        n
+        for n in Notification.objects.filter(key__in={key for _user, key in wanted}, emailed_at__isnull=True)
+        .select_related("user")
+        .order_by("pk")
+        if (n.user_id, n.key) in wanted
+    ]
+    return Outcome(today=today, planned=planned, new=new, created=created, emails=send_emails(unmailed))

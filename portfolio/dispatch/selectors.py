@@ -81,6 +81,7 @@ class Figures:
     completion_rate: Decimal | None = None
     gap: Decimal | None = None
     flag: str = Flag.GREEN
+    behind: bool = False  # the yellow threshold or more behind 序时进度
 
     @property
     def flag_label(self) -> str:
@@ -224,10 +225,17 @@ def _ranked(districts: list) -> list:
     )
 
 
-def _settle(row: Figures, progress: Decimal, *, late: bool) -> None:
-    row.completion_rate = percent(row.year_to_date, row.annual_plan)
-    row.gap = None if row.completion_rate is None else row.completion_rate - progress
-    row.flag = flag_of(row.gap, late=late)
+def _settle(row: Figures, *, year_to_date, plan, month: int, late: bool, compared: bool = True) -> None:
+    """The rate (year to date / plan), the gap to 序时进度 and the flag. The flag is judged on the exact
+    gap, not on the rounded figures shown: 19.96 points behind is yellow, though it shows as 20.0.
+    Without `compared` (a project that does not report this month) there is no gap to judge."""
+    row.completion_rate = percent(year_to_date, plan)
+    exact = None
+    if row.completion_rate is not None and compared:
+        exact = Decimal(year_to_date) * 100 / Decimal(plan) - Decimal(month) * 100 / 12
+    row.gap = None if exact is None else exact.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+    row.flag = flag_of(exact, late=late)
+    row.behind = exact is not None and -exact >= settings.DISPATCH_YELLOW_POINTS
 
 
 def dispatch_figures(
@@ -338,9 +346,16 @@ def dispatch_figures(
             open_problems=problems_of.get(pk, []),
         )
         row.overdue_problems = sum(1 for p in row.open_problems if p.due_on and p.due_on < today)
-        _settle(row, progress, late=late)
-        if plan is None:
-            row.completion_rate = None
+        _settle(
+            row,
+            year_to_date=row.year_to_date,
+            plan=plan.planned_amount if plan else None,
+            month=month,
+            late=late,
+            # A project that does not report this month (谋划, not started yet, completed earlier) has a
+            # plan to read against, but nothing reported to be behind with.
+            compared=owes,
+        )
         row.reasons = _reasons(row, period)
 
         area = district_rows[project.district_id]
@@ -370,8 +385,8 @@ def dispatch_figures(
 
     # A district with a late report is red, as its projects are; the city's flag is its figures'.
     for place in district_rows.values():
-        _settle(place, progress, late=place.reports_late > 0)
-    _settle(total, progress, late=False)
+        _settle(place, **_planned(place), month=month, late=place.reports_late > 0)
+    _settle(total, **_planned(total), month=month, late=False)
 
     return Dispatch(
         year=year,
@@ -389,9 +404,15 @@ def dispatch_figures(
     )
 
 
+def _planned(place: DistrictRow) -> dict:
+    """A district's (or the city's) rate reads its planned projects only: a project reporting without a
+    plan adds to what was invested, not to how much of the plan was done."""
+    return {"year_to_date": place.rates.year_to_date, "plan": place.rates.annual_plan}
+
+
 def _reasons(row: ProjectRow, period: datetime.date) -> list[str]:
     reasons = []
-    if row.gap is not None and row.gap < 0 and -row.gap >= settings.DISPATCH_YELLOW_POINTS:
+    if row.behind:
         reasons.append(_("落后序时进度 %(n)s 个百分点") % {"n": f"{-row.gap:.1f}"})
     if row.report_late:
         if row.report is not None and row.report.first_submitted_at is not None:

@@ -21,7 +21,9 @@ def dispatch_page(request):
         chosen = query.chosen
     else:
         # The page falls back to the last month and says on its form what was wrong with the query.
-        fallback = DispatchQuery({})
+        # A valid district stays chosen.
+        kept = {} if "district" in query.errors else {"district": request.GET.get("district", "")}
+        fallback = DispatchQuery(kept)
         fallback.is_valid()
         chosen = fallback.chosen
     dispatch = dispatch_figures(user=request.user, **chosen)
@@ -50,9 +52,10 @@ def dispatch_page(request):
             "overdue": dispatch.overdue_problems[:LISTED],
             "overdue_count": len(dispatch.overdue_problems),
             "listed": LISTED,
-            "years": range(dispatch.today.year, 2019, -1),
+            "years": range(dispatch.today.year, min(dispatch.year, 2020) - 1, -1),
             "months": range(1, 13),
             "is_city": access.role_of(request.user) != access.DISTRICT_USER,
             "output_query": urlencode(params),
+            "dispatch_district": chosen["district"] or "",
         },
     )

@@ -28,6 +28,7 @@ class Migration(migrations.Migration):
                         choices=[
                             ("report_due", "月报即将到期"),
                             ("report_late", "月报逾期未报"),
+                            ("report_missing", "此前月报仍未报"),
                             ("problem_overdue", "问题逾期未解决"),
                             ("returned", "退回待修改"),
                             ("city_summary", "全市每日汇总"),
@@ -77,7 +78,14 @@ class Migration(migrations.Migration):
                         condition=models.Q(
                             (
                                 "kind__in",
-                                ["report_due", "report_late", "problem_overdue", "returned", "city_summary"],
+                                [
+                                    "report_due",
+                                    "report_late",
+                                    "report_missing",
+                                    "problem_overdue",
+                                    "returned",
+                                    "city_summary",
+                                ],
                             )
                         ),
                         name="notification_kind_valid",

@@ -31,13 +31,13 @@ def notification_read(request):
     posted = request.POST.get("id", "")
     if posted:
         notification = get_object_or_404(
-            notifications_of(request.user), pk=posted if posted.isdigit() else None
+            notifications_of(request.user), pk=posted if posted.isascii() and posted.isdigit() else None
         )
         mark_read(user=request.user, ids=[notification.pk])
     else:
         mark_read(user=request.user)
     target = reverse("notifications:list")
     page = request.POST.get("page", "")
-    if page.isdigit() and page != "1":
+    if page.isascii() and page.isdigit() and page != "1":
         target += "?" + urlencode({"page": page})
     return redirect(target)

@@ -124,3 +124,12 @@ def test_queries_do_not_grow_with_projects(dispatch_june, city_api):
         assert response.status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1], counts
+
+
+def test_the_month_under_way_is_not_yet_a_dispatch(city_api):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    response = city_api.get(URL, {"year": today.year, "month": today.month})
+    assert response.status_code == 400
+    assert "尚未到报送期" in " ".join(response.json()["month"])

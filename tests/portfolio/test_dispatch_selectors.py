@@ -207,3 +207,63 @@ def test_queries_do_not_grow_with_projects_or_months(dispatch_june, city_user):
     assert counts[0] == counts[1], counts
     assert sizes[1] > sizes[0] + 30, sizes
     assert InvestmentPlan.objects.count() > 50 and Problem.objects.count() > 2
+
+
+def test_a_districts_rate_reads_its_planned_projects_only(dispatch_june, city_user):
+    """A 黄埔 project reporting 6,000,000 without a plan adds to what 黄埔 invested, not to its rate."""
+    unplanned = ProjectFactory(
+        code="DISP-U1", district=district("440112"), review_status="accepted", stage="implementation"
+    )
+    ProgressReport.objects.create(
+        project=unplanned,
+        period=datetime.date(2026, 6, 1),
+        completed_amount=D("6000000"),
+        status="accepted",
+        first_submitted_at=datetime.datetime(2026, 7, 2, tzinfo=datetime.UTC),
+    )
+    dispatch = june(city_user, dispatch_june)
+    huangpu = by_code(dispatch)["440112"]
+    assert huangpu.year_to_date == D("13600000.00")
+    assert (huangpu.completion_rate, huangpu.flag) == (D("38.0"), Flag.YELLOW)
+    assert huangpu.rates.completion_rate == D("38.0")
+    assert dispatch.total.completion_rate == dispatch.rates.completion_rate == D("46.0")
+
+
+def test_a_planned_project_that_does_not_report_yet_is_not_flagged_behind(dispatch_june, city_user):
+    """In 谋划 with a plan for the year: nothing to report, so nothing to be behind with."""
+    planning = ProjectFactory(
+        code="DISP-P1", district=district("440112"), review_status="accepted", stage="planning"
+    )
+    InvestmentPlan.objects.create(
+        project=planning, year=2026, planned_amount=D("1000000"), kind="preparatory"
+    )
+    dispatch = june(city_user, dispatch_june)
+    row = next(r for r in dispatch.projects if r.project.code == "DISP-P1")
+    assert (row.completion_rate, row.gap, row.flag, row.reasons, row.report_status) == (
+        D("0.0"),
+        None,
+        Flag.GREEN,
+        [],
+        "not_required",
+    )
+    # Its plan still counts in its district's: 7,600,000 / 21,000,000.
+    assert by_code(dispatch)["440112"].completion_rate == D("36.2")
+
+
+def test_the_flag_is_judged_on_the_exact_gap_not_the_rounded_one(dispatch_june, city_user):
+    """序时进度 of July is 58.333…%: 38.34% is 19.99 points behind (yellow), though the rounded figures,
+    38.3 − 58.3, would say 20.0; and 38.29% (20.04 behind) is red."""
+    h1 = dispatch_june["h1"]
+    ProgressReport.objects.create(
+        project=h1,
+        period=datetime.date(2026, 7, 1),
+        completed_amount=D("68000"),  # 7,668,000 of 20,000,000: 38.34%
+        status="accepted",
+        first_submitted_at=datetime.datetime(2026, 8, 3, tzinfo=datetime.UTC),
+    )
+    today = datetime.date(2026, 8, 20)
+    for plan, flag in ((D("20000000"), Flag.YELLOW), (D("20025000"), Flag.RED)):
+        InvestmentPlan.objects.filter(project=h1).update(planned_amount=plan)
+        dispatch = dispatch_figures(user=city_user, year=2026, month=7, today=today, district="440112")
+        row = dispatch.projects[0]
+        assert row.flag == flag, (plan, row.completion_rate, row.gap)

@@ -129,3 +129,10 @@ def test_the_dashboard_headline_of_a_district_is_its_own(dispatch_june, huangpu_
     headline = html[html.index('id="headline"') : html.index('id="alerts"')]
     assert 'id="library-count">1 个' in headline
     assert 'id="library-investment">1.00 亿元' in headline
+
+
+def test_a_bad_month_keeps_the_district_asked_for(dispatch_june, city_client):
+    html = page(city_client, year=2026, month=13, district="440112")
+    assert 'id="query-errors"' in html
+    assert re.findall(r'data-district="(\d+)"', section(html, "district-ranking")) == ["440112"]
+    assert '<option value="440112" selected>' in html

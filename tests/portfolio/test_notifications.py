@@ -261,6 +261,10 @@ def test_another_users_notification_is_a_404_and_stays_unread(client_for, huangp
     client = client_for(huangpu_user)
     assert client.post(READ, {"id": theirs.pk}).status_code == 404
     assert client.post(READ, {"id": "not-a-number"}).status_code == 404
+    # Digits that are not ASCII (superscripts, circled numbers) are not an id either.
+    assert client.post(READ, {"id": "²"}).status_code == 404
+    assert client.post(READ, {"id": "①"}).status_code == 404
+    assert client.post(READ, {"page": "²"}).status_code == 302
     theirs.refresh_from_db()
     assert theirs.read_at is None
 

@@ -258,6 +258,22 @@ def test_running_twice_the_same_day_makes_and_mails_nothing_twice(
     assert len(mail.outbox) == 2
 
 
+def test_a_run_that_stopped_before_mailing_is_mailed_by_the_next_run_of_the_day(
+    settings, dispatch_june, tianhe_user
+):
+    settings.EMAIL_HOST = "smtp.example.org"
+    tianhe_user.email = "th@example.org"
+    tianhe_user.save()
+    settings.EMAIL_HOST = ""  # the first run made its notifications and mailed nothing
+    remind(today=JULY_20)
+    assert mail.outbox == []
+    settings.EMAIL_HOST = "smtp.example.org"
+    again = remind(today=JULY_20)
+    assert again.created == [] and again.emails == 1
+    assert [message.to for message in mail.outbox] == [["th@example.org"]]
+    assert remind(today=JULY_20).emails == 0
+
+
 def test_without_email_host_no_email_is_sent(settings, dispatch_june, tianhe_user):
     settings.EMAIL_HOST = ""
     tianhe_user.email = "th@example.org"
@@ -335,7 +351,8 @@ def test_the_query_count_does_not_grow_with_the_number_of_projects(
         with CaptureQueriesContext(connection) as captured:
             made = reminders(today=JULY_20)
         counts.append(len(captured))
-    assert {r.kind for r in made} == {"report_late", "problem_overdue", "returned", "city_summary"}
+    kinds = {"report_late", "report_missing", "problem_overdue", "returned", "city_summary"}
+    assert {r.kind for r in made} == kinds
     assert counts[0] == counts[1], counts
 
 
@@ -364,3 +381,23 @@ def test_the_commands_dry_run_lists_and_saves_nothing(dispatch_june, tianhe_user
 def test_the_command_refuses_a_bad_date(db):
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("remind", "--date", "2026-13-01")
+
+
+def test_a_report_still_missing_a_month_later_is_reminded_of(dispatch_june, tianhe_user, city_user):
+    """On 2026-08-10 the reporting month is July; 天河's June report is still missing and is told apart."""
+    remind(today=datetime.date(2026, 8, 10))
+    missing = only(tianhe_user, "report_missing")
+    assert missing.title == "此前月份仍有 1 份月报未报"
+    assert "2026-06：天河调度测试项目" in missing.body
+    assert missing.link == "/progress/monthly/?period=2026-06"
+    summary = only(city_user, "city_summary")
+    assert "此前月份仍未报送的月报：2026-06 1 个" in summary.body
+    # Once submitted, it is no longer reminded of.
+    ProgressReport.objects.create(
+        project=dispatch_june["t1"],
+        period=datetime.date(2026, 6, 1),
+        status="submitted",
+        first_submitted_at=timezone.now(),
+    )
+    remind(today=datetime.date(2026, 8, 11))
+    assert [n.key for n in of(tianhe_user, "report_missing")] == ["report_missing:440106:2026-07:2026-08-10"]
