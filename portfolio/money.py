@@ -32,6 +32,22 @@ def format_yi(yuan) -> str:
     return f"{to_yi(yuan):,.2f} 亿元"
 
 
+# Rates are percentages with one decimal: 25.0 means 25.0%.
+ONE_DECIMAL = Decimal("0.1")
+
+
+def percent(part, whole) -> Decimal | None:
+    """`part` as a percentage of `whole`, one decimal, half up; None when there is nothing to divide by."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+def format_percent(rate) -> str:
+    """A rate as shown: its one decimal and the sign (56 → 56.0%); — without one."""
+    return "—" if rate is None else f"{rate:.1f}%"
+
+
 # The largest amount a money column holds (16 digits, 2 after the point).
 MAX_YUAN = Decimal("99999999999999.99")
 

@@ -11,7 +11,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from portfolio.charts import progress_chart
-from portfolio.money import format_yi, to_wan, to_yi
+from portfolio.money import format_percent, format_yi, to_wan, to_yi
 
 from .selectors import Flag
 
@@ -39,10 +39,6 @@ def bulletin_pdf(dispatch, *, scope: str) -> bytes:
     return HTML(string=html, base_url=None, url_fetcher=OfflineFetcher()).write_pdf()
 
 
-def _rate(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value:.1f}%"
-
-
 def _points(gap: Decimal | None) -> str:
     """A gap to 序时进度 in percentage points, signed: +10.0, -12.0, 0.0."""
     if gap is None:
@@ -62,14 +58,13 @@ def bulletin_context(dispatch, *, scope: str) -> dict:
     """The figures of the bulletin as the template prints them: numbers as text, a table's unit in its
     header, the sentences' amounts with theirs."""
     total, rates = dispatch.total, dispatch.rates
-    flagged = dispatch.flagged  # the red, then the yellow, each the furthest behind first
     districts = [
         {
             "rank": rank,
             "name": row.district.name,
             "annual_plan": _yi(row.annual_plan),
             "year_to_date": _yi(row.year_to_date),
-            "completion_rate": _rate(row.completion_rate),
+            "completion_rate": format_percent(row.completion_rate),
             "gap": _points(row.gap),
             "flag": row.flag,
             # A district with nothing planned or late is not 正常, it has no flag to show.
@@ -85,25 +80,23 @@ def bulletin_context(dispatch, *, scope: str) -> dict:
             "district": row.project.district.name,
             "annual_plan": _wan(row.annual_plan),
             "year_to_date": _wan(row.year_to_date),
-            "completion_rate": _rate(row.completion_rate),
+            "completion_rate": format_percent(row.completion_rate),
             "gap": _points(row.gap),
             "report": row.report_status_label,
             "reasons": row.reasons,
         }
-        for row in flagged
-        if row.flag == Flag.RED
-    ][:RED_LISTED]
+        for row in dispatch.red[:RED_LISTED]  # the furthest behind first
+    ]
     yellow = [
         {
             "name": row.project.name,
             "code": row.project.code,
             "district": row.project.district.name,
-            "completion_rate": _rate(row.completion_rate),
+            "completion_rate": format_percent(row.completion_rate),
             "gap": _points(row.gap),
         }
-        for row in flagged
-        if row.flag == Flag.YELLOW
-    ][:YELLOW_LISTED]
+        for row in dispatch.yellow[:YELLOW_LISTED]
+    ]
     problems = [
         {
             "project": problem.project.name,
@@ -132,16 +125,16 @@ def bulletin_context(dispatch, *, scope: str) -> dict:
         "annual_plan": format_yi(total.annual_plan),
         "year_to_date": format_yi(total.year_to_date),
         "this_month": format_yi(total.this_month),
-        "time_progress": _rate(dispatch.time_progress),
-        "completion_rate": _rate(total.completion_rate),
+        "time_progress": format_percent(dispatch.time_progress),
+        "completion_rate": format_percent(total.completion_rate),
         "behind": gap is not None and gap < 0,
         "ahead": gap is not None and gap > 0,
         "gap_points": "—" if gap is None else f"{abs(gap):.1f}",
         "rates": {
-            "start": _rate(rates.start_rate),
-            "completion": _rate(rates.completion_rate),
-            "funding": _rate(rates.funding_in_place_rate),
-            "on_time": _rate(rates.on_time_completion_rate),
+            "start": format_percent(rates.start_rate),
+            "completion": format_percent(rates.completion_rate),
+            "funding": format_percent(rates.funding_in_place_rate),
+            "on_time": format_percent(rates.on_time_completion_rate),
         },
         "counts": rates,
         "approved": _yi(rates.approved),
@@ -156,7 +149,7 @@ def bulletin_context(dispatch, *, scope: str) -> dict:
         "total_row": {
             "annual_plan": _yi(total.annual_plan),
             "year_to_date": _yi(total.year_to_date),
-            "completion_rate": _rate(total.completion_rate),
+            "completion_rate": format_percent(total.completion_rate),
             "gap": _points(total.gap),
             "reports": f"{total.reports_due}/{total.reports_late}",
         },

@@ -9,6 +9,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from django.conf import settings
 from django.db import models
@@ -20,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from financing.selectors import funding_in_place
 from portfolio.access import scope_q
-from portfolio.money import CENT, MONEY_FIELD, ZERO_YUAN
+from portfolio.money import CENT, MONEY_FIELD, ONE_DECIMAL, ZERO_YUAN, percent
 from portfolio.workdays import first_of_next_month
 from projects.choices import PlanKind, ProblemStatus, ReportStatus, Stage
 from projects.deadlines import is_late, report_due
@@ -28,7 +29,6 @@ from projects.models import District, InvestmentPlan, Problem, ProgressReport, P
 from projects.selectors.progress import reporting_projects
 
 ZERO = Decimal(0)
-ONE_DECIMAL = Decimal("0.1")
 
 
 class Flag(models.TextChoices):
@@ -45,13 +45,6 @@ REPORT_STATUS_LABELS = {
     MISSING: gettext_lazy("未报"),
     NOT_REQUIRED: gettext_lazy("无需填报"),
 }
-
-
-def percent(part, whole) -> Decimal | None:
-    """`part` as a percentage of `whole`, one decimal, half up; None when there is nothing to divide by."""
-    if not whole:
-        return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
 
 
 def time_progress(month: int) -> Decimal:
@@ -181,30 +174,32 @@ class Dispatch:
     def rates(self) -> Rates:
         return self.total.rates
 
-    @property
+    # The lists below are read several times by each output (the 通报 counts, lists and sums them):
+    # each is worked out once. A Dispatch is a finished read; nothing changes it afterwards.
+    @cached_property
     def projects(self) -> list:
         """Every project row, grouped by district in the districts' code order, then by project code."""
         return [row for district in self.by_code for row in district.projects]
 
-    @property
+    @cached_property
     def by_code(self) -> list:
         return sorted(self.districts, key=lambda d: d.district.code)
 
-    @property
+    @cached_property
     def flagged(self) -> list:
         """The red projects, then the yellow, each the furthest behind first."""
         rows = [row for row in self.projects if row.flag != Flag.GREEN]
         return sorted(rows, key=lambda r: (r.flag != Flag.RED, r.gap if r.gap is not None else ZERO))
 
-    @property
+    @cached_property
     def red(self) -> list:
-        return [row for row in self.projects if row.flag == Flag.RED]
+        return [row for row in self.flagged if row.flag == Flag.RED]
 
-    @property
+    @cached_property
     def yellow(self) -> list:
-        return [row for row in self.projects if row.flag == Flag.YELLOW]
+        return [row for row in self.flagged if row.flag == Flag.YELLOW]
 
-    @property
+    @cached_property
     def late_reports(self) -> list:
         return [row for row in self.projects if row.report_late]
 

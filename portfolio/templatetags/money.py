@@ -1,6 +1,6 @@
 from django import template
 
-from portfolio.money import format_wan, format_yi
+from portfolio.money import format_percent, format_wan, format_yi
 
 register = template.Library()
 
@@ -29,6 +29,4 @@ def rate(value):
 @register.filter
 def percent(value):
     """A dispatch rate as its one decimal: 56 → 56.0%; — without one."""
-    if value is None:
-        return "—"
-    return f"{value:.1f}%"
+    return format_percent(value)

@@ -2,7 +2,7 @@
 report, what a district must report this month, the review queue, and a project's year of progress."""
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractYear
@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portfolio.filters import filtered
-from portfolio.money import MONEY_FIELD, ZERO_YUAN
+from portfolio.money import MONEY_FIELD, ZERO_YUAN, percent
 from portfolio.workdays import first_of_next_month, month_of, previous_month
 
 from ..choices import PlanStatus, ProblemStatus, ReportStatus, Stage
@@ -61,9 +61,7 @@ def report_refusal(
 
 def completion_rate(year_to_date: Decimal, planned: Decimal | None) -> Decimal | None:
     """Year-to-date completed as a percentage of the annual plan, one decimal; None without a plan."""
-    if not planned:
-        return None
-    return (Decimal(year_to_date) * 100 / planned).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return percent(year_to_date, planned)
 
 
 def with_cumulative(reports: QuerySet) -> QuerySet:
