@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portfolio import access
+from portfolio.api.exports import WORKBOOK
 from portfolio.excel import XLSX, save_to_temp
 
 from .excel import dispatch_workbook
@@ -118,7 +119,7 @@ class DispatchView(DispatchReadView):
 class DispatchExport(DispatchReadView):
     @extend_schema(
         parameters=QUERY,
-        responses={(200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, description="调度表")},
+        responses=WORKBOOK,
         summary="调度表（重点项目投资完成情况表）",
     )
     def get(self, request):
