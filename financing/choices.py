@@ -62,3 +62,23 @@ class PaymentInterval(models.IntegerChoices):
     QUARTERLY = 3, _("按季")
     SEMIANNUAL = 6, _("按半年")
     ANNUAL = 12, _("按年")
+
+
+class DemandStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
+    CLOSED = "closed", _("已关闭")
+
+
+class IntentionStatus(models.TextChoices):
+    INTENDED = "intended", _("有意向")
+    APPROVED = "approved", _("已授信")
+    SIGNED = "signed", _("已签约")
+    DECLINED = "declined", _("未通过")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+# The intentions still alive: a bank has at most one of them on a demand.
+LIVE_INTENTIONS = (IntentionStatus.INTENDED, IntentionStatus.APPROVED, IntentionStatus.SIGNED)
+# The intentions whose credit the bank has approved (signed ones were approved first).
+CREDIT_APPROVED = (IntentionStatus.APPROVED, IntentionStatus.SIGNED)

@@ -1,6 +1,7 @@
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q, Sum
@@ -12,7 +13,11 @@ from portfolio.access import ScopedQuerySet
 from portfolio.validators import plausible_date
 
 from .choices import (
+    CREDIT_APPROVED,
+    LIVE_INTENTIONS,
+    DemandStatus,
     FundingStatus,
+    IntentionStatus,
     LoanStatus,
     OrganizationKind,
     PaymentInterval,
@@ -26,6 +31,9 @@ MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
 class Organization(models.Model):
+    """An organisation: a bank that lends, a borrower, an implementing organisation. Every district sees
+    them all; a bank sees itself and the organisations of the loans and projects it sees."""
+
     name = models.CharField(_("名称"), max_length=200, unique=True)
     uscc = models.CharField(
         _("统一社会信用代码"), max_length=18, null=True, blank=True, validators=[validate_uscc_shape]
@@ -39,6 +47,16 @@ class Organization(models.Model):
         blank=True,
         help_text=_("代码校验位不符但确认无误时填写，例如早期赋码的机构。"),
     )
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = None
+    lender_paths = (
+        "pk",
+        "loans_borrowed__lender",
+        "implemented_projects__loans__lender",
+        "implemented_projects__financing_demands__intentions__lender",
+    )
+    lender_public = {"implemented_projects__financing_demands__status": "published"}
 
     class Meta:
         ordering = ["name"]
@@ -226,6 +244,7 @@ class Loan(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "project__district"
+    lender_paths = ("lender",)
 
     class Meta:
         ordering = ["project", "signed_on", "pk"]
@@ -335,6 +354,7 @@ class Disbursement(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "loan__project__district"
+    lender_paths = ("loan__lender",)
 
     class Meta:
         ordering = ["loan", "date", "pk"]
@@ -363,6 +383,7 @@ class Repayment(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "loan__project__district"
+    lender_paths = ("loan__lender",)
 
     class Meta:
         ordering = ["loan", "date", "pk"]
@@ -383,3 +404,159 @@ class Repayment(models.Model):
 
     def __str__(self):
         return f"{self.date} 还本 {self.principal} 元 付息 {self.interest} 元"
+
+
+class FinancingDemand(models.Model):
+    """融资需求: a library project's request for credit, published by city staff to every bank."""
+
+    project = models.ForeignKey(
+        "projects.Project", models.PROTECT, related_name="financing_demands", verbose_name=_("项目")
+    )
+    amount = models.DecimalField(_("融资金额（元）"), **MONEY)
+    term_months = models.PositiveSmallIntegerField(_("期限（月）"))
+    purpose = models.TextField(_("资金用途"))
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=DemandStatus.choices, default=DemandStatus.DRAFT
+    )
+    published_on = models.DateField(_("发布日期"), null=True, blank=True)
+    closed_on = models.DateField(_("关闭日期"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("填报人"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "project__district"
+    # Every bank sees a published demand; a closed one only the banks that answered it.
+    lender_paths = ("intentions__lender",)
+    lender_public = {"status": DemandStatus.PUBLISHED}
+
+    class Meta:
+        ordering = ["-published_on", "-pk"]
+        verbose_name = _("融资需求")
+        verbose_name_plural = _("融资需求")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="demand_amount_positive",
+                violation_error_message=_("融资金额必须大于零。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(term_months__gt=0, term_months__lte=600),
+                name="demand_term_plausible",
+                violation_error_message=_("期限应在 1 至 600 个月之间。"),
+            ),
+            models.CheckConstraint(condition=Q(status__in=DemandStatus.values), name="demand_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status=DemandStatus.DRAFT) | Q(published_on__isnull=False),
+                name="demand_published_has_date",
+            ),
+            # One open demand per project: a new one once the last is closed.
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=Q(status__in=[DemandStatus.DRAFT, DemandStatus.PUBLISHED]),
+                name="demand_one_open_per_project",
+                violation_error_message=_("该项目已有一项未关闭的融资需求。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.project} 融资需求 {self.amount} 元"
+
+    def get_absolute_url(self):
+        return reverse("financing:demand_detail", args=[self.pk])
+
+
+class CreditIntention(models.Model):
+    """授信意向: one bank's answer to a published financing demand."""
+
+    demand = models.ForeignKey(
+        FinancingDemand, models.PROTECT, related_name="intentions", verbose_name=_("融资需求")
+    )
+    lender = models.ForeignKey(
+        Organization, models.PROTECT, related_name="credit_intentions", verbose_name=_("贷款银行")
+    )
+    amount = models.DecimalField(_("意向金额（元）"), **MONEY)
+    term_months = models.PositiveSmallIntegerField(_("期限（月）"))
+    indicative_rate = models.DecimalField(
+        _("参考年利率（%）"), max_digits=7, decimal_places=4, help_text=_("百分数，如 3.2000")
+    )
+    note = models.TextField(_("说明"), blank=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=IntentionStatus.choices, default=IntentionStatus.INTENDED
+    )
+    approval_no = models.CharField(_("授信批复编号"), max_length=100, blank=True)
+    loan = models.OneToOneField(
+        Loan,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_intention",
+        verbose_name=_("签约贷款"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("填报人"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    decided_at = models.DateTimeField(_("状态变更时间"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "demand__project__district"
+    lender_paths = ("lender",)
+
+    class Meta:
+        ordering = ["demand", "created_at", "pk"]
+        verbose_name = _("授信意向")
+        verbose_name_plural = _("授信意向")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="intention_amount_positive",
+                violation_error_message=_("意向金额必须大于零。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(term_months__gt=0, term_months__lte=600),
+                name="intention_term_plausible",
+                violation_error_message=_("期限应在 1 至 600 个月之间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(indicative_rate__gte=0, indicative_rate__lt=100),
+                name="intention_rate_plausible",
+                violation_error_message=_("参考年利率应在 0%% 至 100%% 之间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=IntentionStatus.values), name="intention_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=CREDIT_APPROVED) | ~Q(approval_no=""),
+                name="intention_approved_has_number",
+                violation_error_message=_("已授信的意向须填写授信批复编号。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(status=IntentionStatus.SIGNED, loan__isnull=False)
+                | (~Q(status=IntentionStatus.SIGNED) & Q(loan__isnull=True)),
+                name="intention_signed_has_loan",
+                violation_error_message=_("已签约的意向须关联所登记的贷款。"),
+            ),
+            models.UniqueConstraint(
+                fields=["demand", "lender"],
+                condition=Q(status__in=LIVE_INTENTIONS),
+                name="intention_one_live_per_bank",
+                violation_error_message=_("本行对该融资需求已有一项有效意向。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.lender} 授信意向 {self.amount} 元"

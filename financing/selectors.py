@@ -21,13 +21,15 @@ from portfolio.money import CENT, MONEY_FIELD, ZERO_YUAN
 
 from .choices import GRANTED_STATUSES, LOAN_SOURCE_TYPES, FundingStatus, LoanStatus, SourceType
 from .filtersets import (
+    DemandFilterSet,
     DisbursementFilterSet,
     FundingLineFilterSet,
+    IntentionFilterSet,
     LoanFilterSet,
     OrganizationFilterSet,
     RepaymentFilterSet,
 )
-from .models import Disbursement, FundingLine, Loan, Organization, Repayment
+from .models import CreditIntention, Disbursement, FinancingDemand, FundingLine, Loan, Organization, Repayment
 from .schedule import Schedule, build_schedule
 
 DUE_SOON_DAYS = 90
@@ -266,9 +268,8 @@ def loan_position(*, loan: Loan, today: datetime.date | None = None) -> dict:
 
 
 def organization_list(*, user, params=None, strict: bool = True) -> QuerySet:
-    return filtered(
-        OrganizationFilterSet, params, Organization.objects.order_by("name"), user=user, strict=strict
-    )
+    organizations = Organization.objects.visible_to(user).order_by("name")
+    return filtered(OrganizationFilterSet, params, organizations, user=user, strict=strict)
 
 
 def funding_line_list(*, user, params=None, strict: bool = True) -> QuerySet:
@@ -289,3 +290,23 @@ def disbursement_list(*, user, params=None, strict: bool = True) -> QuerySet:
 def repayment_list(*, user, params=None, strict: bool = True) -> QuerySet:
     entries = Repayment.objects.visible_to(user).order_by("loan", "date", "pk")
     return filtered(RepaymentFilterSet, params, entries, user=user, strict=strict)
+
+
+def demand_list(*, user, params=None, strict: bool = True) -> QuerySet:
+    """Financing demands in the user's scope, the newest published first, with their project."""
+    demands = FinancingDemand.objects.visible_to(user).select_related(
+        "project__district", "project__implementing_org"
+    )
+    return filtered(
+        DemandFilterSet, params, demands.order_by("-published_on", "-pk"), user=user, strict=strict
+    )
+
+
+def intention_list(*, user, params=None, strict: bool = True) -> QuerySet:
+    """Credit intentions in the user's scope: a bank's own, a district's on its projects, all for the city."""
+    intentions = CreditIntention.objects.visible_to(user).select_related(
+        "demand__project__district", "lender", "loan"
+    )
+    return filtered(
+        IntentionFilterSet, params, intentions.order_by("-created_at", "-pk"), user=user, strict=strict
+    )

@@ -1,9 +1,19 @@
 """Who may see and do what: the one place that decides it.
 
-A user's role is the Django group named by its code; a district user's district is on its Profile. Every
-page, API endpoint and export narrows its querysets through `scope_q`, by the `.visible_to(user)` of
-ScopedQuerySet, which every app's scoped model uses as its manager.
+A user's role is the Django group named by its code; a district user's district and a lender's bank are on
+its Profile. Every page, API endpoint and export narrows its querysets through `scope_q`, by the
+`.visible_to(user)` of ScopedQuerySet, which every app's scoped model uses as its manager.
+
+A scoped model names the lookups that lead from it to what decides who sees it:
+- `scope_path`: to its district (city staff and finance see every district, a district user its own);
+- `lender_paths`: to the banks (organisations) that see it: a lender sees the records one of these leads to
+  its own bank from, and no other. `LENDER_SEES_ALL` for reference data (districts, units), none (the
+  default) for what no bank sees (milestones, funding lines, monthly reports…);
+- `lender_public`: the lookups (a dict) under which every bank sees a record (a published financing demand).
 """
+
+from functools import reduce
+from operator import or_
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -33,6 +43,7 @@ EDITORS = (CITY_STAFF, DISTRICT_USER)
 _PRECEDENCE = {CITY_STAFF: 0, FINANCE: 1, DISTRICT_USER: 2, LENDER: 3}
 
 NOTHING = Q(pk__in=[])
+LENDER_SEES_ALL = ("*",)
 
 
 def role_of(user) -> str | None:
@@ -63,30 +74,74 @@ def district_code_of(user) -> str | None:
     return code
 
 
-def scope_q(user, path: str) -> Q:
-    """The filter that limits a queryset to what `user` may see; `path` leads to the district."""
+def bank_id_of(user) -> int | None:
+    """The id of the bank (organisation) a lender works for, or None."""
+    if user is None or not user.is_authenticated:
+        return None
+    cached = getattr(user, "_portfolio_bank", False)
+    if cached is not False:
+        return cached
+    from .models import Profile
+
+    bank = Profile.objects.filter(user=user).values_list("organization_id", flat=True).first()
+    user._portfolio_bank = bank
+    return bank
+
+
+def scope_q(user, path: str | None, model=None) -> Q:
+    """The filter that limits a queryset to what `user` may see; `path` leads to the district. A lender's
+    filter follows the `lender_paths` of `model` (nothing without a model)."""
     role = role_of(user)
     if role in (CITY_STAFF, FINANCE):
         return Q()
     if role == DISTRICT_USER:
         code = district_code_of(user)
+        if path is None:
+            return Q() if code else NOTHING  # records of no district (organisations): every district's
         return Q(**{path: code}) if code else NOTHING
-    # A lender's scope (the projects it finances) comes with the lender pages; until then: nothing.
+    if role == LENDER and model is not None:
+        return lender_q(user, model)
     return NOTHING
+
+
+def lender_q(user, model) -> Q:
+    """What of `model` a lender sees: the records its `lender_paths` lead to the lender's bank from, and
+    those matching its `lender_public`. Paths through a to-many relation would repeat a record once per
+    match, so the condition is a subquery of the model's own ids."""
+    paths = getattr(model, "lender_paths", ())
+    if paths == LENDER_SEES_ALL:
+        return Q()
+    bank = bank_id_of(user)
+    conditions = [Q(**{path: bank}) for path in paths] if bank else []
+    public = getattr(model, "lender_public", None)
+    if public is not None:
+        conditions.append(Q(**public))
+    if not conditions:
+        return NOTHING
+    return Q(pk__in=model._base_manager.filter(reduce(or_, conditions)).values("pk"))
+
+
+def is_lender_of(user, loan) -> bool:
+    """Whether `user` is an account manager of the bank that made `loan`."""
+    return role_of(user) == LENDER and bank_id_of(user) is not None and bank_id_of(user) == loan.lender_id
 
 
 class ScopedQuerySet(models.QuerySet):
     """Reads of a model whose `scope_path` leads to its district: `.visible_to(user)` applies scope_q."""
 
     def visible_to(self, user):
-        return self.filter(scope_q(user, self.model.scope_path))
+        return self.filter(scope_q(user, self.model.scope_path, self.model))
 
 
 def scope_label(user) -> str:
-    """What a user's scope is called on exports: its district's name, or 全市."""
+    """What a user's scope is called on exports: its district's name, its bank's, or 全市."""
+    from .models import Profile
+
+    if role_of(user) == LENDER:
+        name = Profile.objects.filter(user=user).values_list("organization__name", flat=True).first()
+        return name or "—"
     if role_of(user) != DISTRICT_USER:
         return _("全市")
-    from .models import Profile
 
     name = Profile.objects.filter(user=user).values_list("district__name", flat=True).first()
     return name or "—"
@@ -115,18 +170,30 @@ def require_project_editor(user, project) -> None:
         raise PermissionDenied(_("您无权修改该项目。"))
 
 
-def role_required(view):
-    """Pages are for users with a role: anonymous users go to the login page, users without a role get 403."""
+def role_required(view=None, *, roles=MEMBERS):
+    """Pages are for users with a role: anonymous users go to the login page, users without a role get 403.
+
+    `@role_required` admits the library's members (not lenders); `@role_required(roles=ROLES)` admits
+    lenders too, for the pages a bank uses (its scope then narrows what it finds)."""
     from functools import wraps
 
     from django.contrib.auth.views import redirect_to_login
 
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if role_of(request.user) not in MEMBERS:
-            raise PermissionDenied(_("您的账户尚未分配角色，请联系市项目办。"))
-        return view(request, *args, **kwargs)
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            role = role_of(request.user)
+            if role is None:
+                raise PermissionDenied(_("您的账户尚未分配角色，请联系市项目办。"))
+            if role not in roles:
+                refusal = (
+                    _("贷款银行账户无权访问此页面。") if role == LENDER else _("您的角色无权进行此操作。")
+                )
+                raise PermissionDenied(refusal)
+            return view(request, *args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate

@@ -99,7 +99,8 @@ def audit_delete(*, actor, action: str, instance: models.Model, project, note: s
 
 
 def account_snapshot(user) -> dict:
-    """A user account as the audit sees it: its fields without the password hash, its roles and district."""
+    """A user account as the audit sees it: its fields without the password hash, its roles, district and
+    bank."""
     from .models import Profile
 
     if user is None or user.pk is None:
@@ -108,7 +109,9 @@ def account_snapshot(user) -> dict:
     state.pop("password", None)
     state.pop("last_login", None)
     state["roles"] = sorted(user.groups.values_list("name", flat=True))
-    state["district"] = Profile.objects.filter(user=user).values_list("district_id", flat=True).first()
+    profile = Profile.objects.filter(user=user).values("district_id", "organization_id").first() or {}
+    state["district"] = profile.get("district_id")
+    state["organization"] = profile.get("organization_id")
     return state
 
 
@@ -129,6 +132,16 @@ ACTION_LABELS = {
     "loan_update": _("修改贷款"),
     "disbursement_record": _("登记提款"),
     "repayment_record": _("登记还款"),
+    "demand_create": _("填报融资需求"),
+    "demand_update": _("修改融资需求"),
+    "demand_publish": _("发布融资需求"),
+    "demand_close": _("关闭融资需求"),
+    "intention_create": _("提出授信意向"),
+    "intention_update": _("修改授信意向"),
+    "intention_approve": _("授信通过"),
+    "intention_decline": _("授信未通过"),
+    "intention_withdraw": _("撤回授信意向"),
+    "intention_sign": _("授信意向签约"),
     "plan_create": _("编制年度投资计划"),
     "plan_update": _("修改年度投资计划"),
     "plan_adjust": _("调整已确认的年度投资计划"),

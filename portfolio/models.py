@@ -8,11 +8,21 @@ from .access import ScopedQuerySet
 
 
 class Profile(models.Model):
-    """What a user account carries beyond Django's: the district a district user works for."""
+    """What a user account carries beyond Django's: the district a district user works for, the bank a
+    lender works for."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="profile")
     district = models.ForeignKey(
         "projects.District", models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("所属区")
+    )
+    organization = models.ForeignKey(
+        "financing.Organization",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("所属银行"),
+        limit_choices_to={"kind": "bank"},
     )
 
     class Meta:
@@ -71,6 +81,8 @@ class NotificationKind(models.TextChoices):
     PROBLEM_OVERDUE = "problem_overdue", _("问题逾期未解决")
     RETURNED = "returned", _("退回待修改")
     CITY_SUMMARY = "city_summary", _("全市每日汇总")
+    DEMAND_PUBLISHED = "demand_published", _("新发布融资需求")
+    INTENTION_RECEIVED = "intention_received", _("收到授信意向")
 
 
 class Notification(models.Model):

@@ -1,4 +1,5 @@
-"""Writes to user accounts: a role (the Django group of that code) and, for a district user, its district."""
+"""Writes to user accounts: a role (the Django group of that code) and, for a district user, its district,
+for a lender, its bank."""
 
 import secrets
 
@@ -8,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from financing.choices import OrganizationKind
+from financing.models import Organization
 from projects.models import District
 
 from . import access
@@ -21,10 +24,13 @@ def account_upsert(
     username: str,
     role: str,
     district_code: str | None = None,
+    organization: str | None = None,
     password: str | None = None,
     acting_user=None,
 ) -> tuple[User, str | None]:
-    """Create or update an account; returns it and the password when one was generated for it."""
+    """Create or update an account; returns it and the password when one was generated for it.
+
+    A lender names its bank by `organization`: the organisation's name or 统一社会信用代码."""
     if role not in access.ROLES:
         raise ValidationError(
             {
@@ -50,6 +56,7 @@ def account_upsert(
             )
     elif district_code:
         raise ValidationError({"district": _("只有区用户（district_user）需要指定所属区。")})
+    bank = _bank_of(role, organization)
 
     user = User.objects.select_for_update().filter(username=username).first()
     before = account_snapshot(user) if user else None
@@ -66,7 +73,7 @@ def account_upsert(
     user.save()
     user.groups.remove(*Group.objects.filter(name__in=access.ROLES).exclude(name=role))
     user.groups.add(Group.objects.get(name=role))
-    Profile.objects.update_or_create(user=user, defaults={"district": district})
+    Profile.objects.update_or_create(user=user, defaults={"district": district, "organization": bank})
     note = _("设置了密码") if password is not None else ""
     audit_record(
         actor=acting_user,
@@ -78,3 +85,36 @@ def account_upsert(
         note=note,
     )
     return user, generated
+
+
+def _bank_of(role: str, organization: str | None) -> Organization | None:
+    """The bank a lender account belongs to, found by name or 统一社会信用代码; none for other roles."""
+    if role != access.LENDER:
+        if organization:
+            raise ValidationError({"organization": _("只有贷款银行账户（lender）需要指定所属银行。")})
+        return None
+    if not organization or not organization.strip():
+        raise ValidationError(
+            {"organization": _("贷款银行账户必须指定所属银行（--organization 银行名称或统一社会信用代码）。")}
+        )
+    text = organization.strip()
+    found = (
+        Organization.objects.filter(name=text).first()
+        or Organization.objects.filter(uscc=text.upper()).first()
+    )
+    if found is None:
+        banks = "、".join(Organization.objects.filter(kind=OrganizationKind.BANK).values_list("name", flat=True))
+        raise ValidationError(
+            {
+                "organization": _("没有名称或统一社会信用代码为“%(o)s”的机构。已登记的银行：%(banks)s")
+                % {"o": text, "banks": banks or "—"}
+            }
+        )
+    if found.kind != OrganizationKind.BANK:
+        raise ValidationError(
+            {
+                "organization": _("“%(o)s”的类型是“%(k)s”，不是银行：贷款银行账户只能属于银行。")
+                % {"o": found.name, "k": found.get_kind_display()}
+            }
+        )
+    return found

@@ -11,6 +11,9 @@ class HasRole(permissions.BasePermission):
 
     On a single record the role is checked after the record was looked up in the user's scope, so that
     another district's record is a 404 whatever the method, and a 403 means "yours, but not for your role".
+
+    A lender reaches only the views that set `lender_allowed` (its loans, their entries, the projects they
+    finance, the financing demands, the exports); its scope narrows what it finds there.
     """
 
     message = _("您的账户尚未分配角色，请联系市项目办。")
@@ -19,9 +22,10 @@ class HasRole(permissions.BasePermission):
         if not (request.user and request.user.is_authenticated):
             return False
         role = access.role_of(request.user)
-        if role == access.LENDER:
-            self.message = _("贷款银行账户的查询范围尚未开通，请联系市项目办。")
-        if role not in access.MEMBERS:
+        if role is None:
+            return False
+        if role == access.LENDER and not getattr(view, "lender_allowed", False):
+            self.message = _("贷款银行账户无权访问此接口。")
             return False
         if request.method in permissions.SAFE_METHODS:
             return True

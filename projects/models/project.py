@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.access import ScopedQuerySet
+from portfolio.access import LENDER_SEES_ALL, ScopedQuerySet
 from portfolio.validators import plausible_date
 
 from ..choices import Category, ReviewAction, ReviewStatus, Stage
@@ -38,6 +38,7 @@ class Unit(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "district"
+    lender_paths = LENDER_SEES_ALL
 
     class Meta:
         ordering = ["district", "name"]
@@ -112,6 +113,10 @@ class Project(models.Model):
 
     objects = ProjectQuerySet.as_manager()
     scope_path = "district"
+    # A bank sees the projects its loans finance, those whose financing demand it answered, and those
+    # with a demand published to every bank (the pages show it their summary, never contacts or notes).
+    lender_paths = ("loans__lender", "financing_demands__intentions__lender")
+    lender_public = {"financing_demands__status": "published"}
 
     class Meta:
         ordering = ["district", "code"]
