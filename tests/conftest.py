@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from portfolio.models import AuditEntry
 from tests.factories import (
+    BankFactory,
     DisbursementFactory,
     FundingLineFactory,
     LoanFactory,
@@ -71,8 +72,25 @@ def no_role_user(db):
 
 
 @pytest.fixture
-def lender_user(db):
-    return UserFactory(username="bank_a", role="lender")
+def bank(db):
+    """The bank of lender_user."""
+    return BankFactory(name="测试甲银行广州分行")
+
+
+@pytest.fixture
+def other_bank(db):
+    """Another bank, of other_lender_user: nothing of it may reach lender_user."""
+    return BankFactory(name="测试乙银行广州分行")
+
+
+@pytest.fixture
+def lender_user(db, bank):
+    return UserFactory(username="bank_a", role="lender", bank=bank)
+
+
+@pytest.fixture
+def other_lender_user(db, other_bank):
+    return UserFactory(username="bank_b", role="lender", bank=other_bank)
 
 
 @pytest.fixture

@@ -4,8 +4,16 @@ from decimal import Decimal
 import factory
 from django.contrib.auth.models import Group, User
 
-from financing.choices import FundingStatus, OrganizationKind, SourceType
-from financing.models import Disbursement, FundingLine, Loan, Organization, Repayment
+from financing.choices import DemandStatus, FundingStatus, OrganizationKind, SourceType
+from financing.models import (
+    CreditIntention,
+    Disbursement,
+    FinancingDemand,
+    FundingLine,
+    Loan,
+    Organization,
+    Repayment,
+)
 from portfolio.models import Profile
 from projects.choices import Category
 from projects.models import District, Milestone, Project, Unit
@@ -32,6 +40,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     def district_code(self, create, extracted, **kwargs):
         if extracted:
             Profile.objects.update_or_create(user=self, defaults={"district": district(extracted)})
+
+    @factory.post_generation
+    def bank(self, create, extracted, **kwargs):
+        """A lender's bank: UserFactory(role="lender", bank=organization)."""
+        if extracted:
+            Profile.objects.update_or_create(user=self, defaults={"organization": extracted})
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
@@ -108,6 +122,33 @@ class DisbursementFactory(factory.django.DjangoModelFactory):
     loan = factory.SubFactory(LoanFactory)
     date = datetime.date(2025, 2, 1)
     amount = Decimal("10.00")
+
+
+class DemandFactory(factory.django.DjangoModelFactory):
+    """A financing demand of a library project, published unless told otherwise."""
+
+    class Meta:
+        model = FinancingDemand
+
+    project = factory.SubFactory(ProjectFactory, review_status="accepted")
+    amount = Decimal("50000000.00")
+    term_months = 180
+    purpose = "生态修复工程建设"
+    status = DemandStatus.PUBLISHED
+    published_on = factory.LazyAttribute(
+        lambda o: None if o.status == DemandStatus.DRAFT else datetime.date(2026, 3, 1)
+    )
+
+
+class IntentionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CreditIntention
+
+    demand = factory.SubFactory(DemandFactory)
+    lender = factory.SubFactory(BankFactory)
+    amount = Decimal("30000000.00")
+    term_months = 180
+    indicative_rate = Decimal("3.1000")
 
 
 class RepaymentFactory(factory.django.DjangoModelFactory):

@@ -1,17 +1,22 @@
-"""Ledger pages: funding lines, loans, disbursements and repayments; city staff write, others read."""
+"""Ledger pages: funding lines, loans, disbursements and repayments. City staff write; a bank's lender
+follows its bank's loans (我的贷款) and records their disbursements and repayments; the others read."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from portfolio import access
-from portfolio.forms import write_form
+from portfolio.forms import page_size, query_without, write_form
 from projects.models import Project
 
-from . import services
-from .forms import DisbursementForm, FundingLineForm, LoanForm, RepaymentForm
-from .models import FundingLine, Loan
-from .selectors import DUE_SOON_DAYS, loan_position
+from .. import services
+from ..choices import OrganizationKind
+from ..filtersets import LoanFilterSet
+from ..forms import DisbursementForm, FundingLineForm, LoanForm, RepaymentForm
+from ..models import FundingLine, Loan, Organization
+from ..selectors import DUE_SOON_DAYS, loan_book, loan_book_totals, loan_list, loan_position
 
 
 def visible_project(request, pk) -> Project:
@@ -23,15 +28,61 @@ def visible_loan(request, pk) -> Loan:
     return get_object_or_404(loans, pk=pk)
 
 
-@access.role_required
+def project_url(user, project) -> str:
+    """Where a loan's project links to: a bank reads the project's summary (never the library's record,
+    with its contacts, remarks and other banks' loans); the others the project's page."""
+    if access.role_of(user) == access.LENDER:
+        return reverse("financing:project_summary", args=[project.pk])
+    return project.get_absolute_url()
+
+
+def can_record(user, loan) -> bool:
+    """Who records a loan's disbursements and repayments: city staff, and the bank that made it."""
+    return access.role_of(user) == access.CITY_STAFF or access.is_lender_of(user, loan)
+
+
+@access.role_required(roles=access.ROLES)
+def my_loans(request):
+    """我的贷款: a bank's loans, each with what is drawn, outstanding, next due and past due today. City staff
+    and finance see every bank's (with a bank filter), a district its own district's."""
+    user = request.user
+    lender = access.role_of(user) == access.LENDER
+    # The form shows what was asked and any invalid value; the list leaves an invalid value out.
+    filterset = LoanFilterSet(request.GET or None, queryset=Loan.objects.none(), user=user)
+    loans = loan_list(user=user, params=request.GET, strict=False).select_related(
+        "project__district", "lender", "borrower"
+    )
+    rows = loan_book(loans)
+    context = {
+        "lender": lender,
+        "bank": Organization.objects.filter(pk=access.bank_id_of(user)).first() if lender else None,
+        "filterset": filterset,
+        "banks": [] if lender else _banks_lending_to(user),
+        "chosen_bank": request.GET.get("lender", ""),
+        "page": Paginator(rows, page_size(request)).get_page(request.GET.get("page")),
+        "totals": loan_book_totals(rows),
+        "query": query_without(request, "page"),
+    }
+    return render(request, "financing/my_loans.html", context)
+
+
+def _banks_lending_to(user) -> list[Organization]:
+    """The banks of the loans `user` sees, for the bank filter."""
+    lent = Loan.objects.visible_to(user).values("lender")
+    return list(Organization.objects.filter(kind=OrganizationKind.BANK, pk__in=lent).order_by("name"))
+
+
+@access.role_required(roles=access.ROLES)
 def loan_detail(request, pk):
     loan = visible_loan(request, pk)
     context = {
         "loan": loan,
         "project": loan.project,
+        "project_url": project_url(request.user, loan.project),
         "position": loan_position(loan=loan),
         "due_soon_days": DUE_SOON_DAYS,
-        "can_record": access.role_of(request.user) == access.CITY_STAFF,
+        "can_edit": access.role_of(request.user) == access.CITY_STAFF,
+        "can_record": can_record(request.user, loan),
     }
     return render(request, "financing/loan_detail.html", context)
 
@@ -41,11 +92,14 @@ def _form_page(request, form, *, title, project, on_valid, done, back):
     if write_form(request, form, on_valid) is not None:
         messages.success(request, done)
         return redirect(back)
-    return render(
-        request,
-        "financing/ledger_form.html",
-        {"form": form, "title": title, "project": project, "back": back},
-    )
+    context = {
+        "form": form,
+        "title": title,
+        "project": project,
+        "project_url": project_url(request.user, project),
+        "back": back,
+    }
+    return render(request, "financing/ledger_form.html", context)
 
 
 @access.role_required
@@ -121,7 +175,7 @@ def loan_edit(request, pk):
     )
 
 
-@access.role_required
+@access.role_required(roles=access.ROLES)
 def disbursement_create(request, pk):
     return _loan_entry_page(
         request,
@@ -135,7 +189,7 @@ def disbursement_create(request, pk):
     )
 
 
-@access.role_required
+@access.role_required(roles=access.ROLES)
 def repayment_create(request, pk):
     return _loan_entry_page(
         request,
@@ -155,9 +209,10 @@ def repayment_create(request, pk):
 
 
 def _loan_entry_page(request, pk, form_class, *, title, done, record):
-    """A drawing or repayment form under the loan `pk`: `record(loan, data)` is its service call."""
+    """A drawing or repayment form under the loan `pk`: `record(loan, data)` is its service call. City staff
+    and the loan's own bank record them; another bank's loan is not found."""
     loan = visible_loan(request, pk)
-    access.require_role(request.user, access.CITY_STAFF)
+    services.require_loan_recorder(request.user, loan)
     return _form_page(
         request,
         form_class(request.POST or None),

@@ -1,0 +1,3 @@
+"""The 政银企 platform's pages, in the financing namespace."""
+
+urlpatterns = []
