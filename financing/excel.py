@@ -42,7 +42,8 @@ def _sheet(workbook, name: str, columns: list[Column], queryset, order, title, *
 
 def financing_workbook(*, rows, user, filters: dict, scope: str):
     """The ledger of the projects `rows` (from selectors.project_list), one sheet per kind of entry, each
-    grouped by project in the library's order (district, code)."""
+    grouped by project in the library's order (district, code). Each sheet's records are also those
+    `user` may see: a lender's file holds its own bank's loans and their entries, and no funding lines."""
     ids = rows.order_by().values("pk")
     workbook = new_workbook()
     title = heading(what="美丽广州建设重大项目库 · 资金与贷款", filters=filters, scope=scope, user=user)
@@ -61,7 +62,7 @@ def financing_workbook(*, rows, user, filters: dict, scope: str):
         field("贴息贷款", "loan__lender__name", width=22),
         field("贴息率（%）", "subsidy_rate", kind="percent", width=10),
     ]
-    lines = FundingLine.objects.filter(project__in=ids)
+    lines = FundingLine.objects.visible_to(user).filter(project__in=ids)
     order = ("project__district", "project__code", "year", "pk")
     counts["funding_lines"] = _sheet(workbook, "资金来源", columns, lines, order, title)
 
@@ -80,7 +81,7 @@ def financing_workbook(*, rows, user, filters: dict, scope: str):
         field("已提款（万元）", "disbursed", kind="wan", total=True),
         field("未偿还本金（万元）", "outstanding", kind="wan", total=True),
     ]
-    loans = Loan.objects.filter(project__in=ids)
+    loans = Loan.objects.visible_to(user).filter(project__in=ids)
     by_project = ("project__district", "project__code", "pk")
     counts["loans"] = _sheet(
         workbook, "贷款", columns, with_loan_balances(loans), by_project, title, loan_status="status"
@@ -97,7 +98,7 @@ def financing_workbook(*, rows, user, filters: dict, scope: str):
             field("日期", "date", kind="date", width=12),
             *(field(header, amount, kind="wan", total=True) for amount, header in amounts.items()),
         ]
-        entries = model.objects.filter(loan__project__in=ids)
+        entries = model.objects.visible_to(user).filter(loan__project__in=ids)
         order = ("loan__project__district", "loan__project__code", "loan", "date", "pk")
         counts[model._meta.model_name] = _sheet(
             workbook, name, columns, entries, order, title, loan_status="loan__status"

@@ -31,6 +31,8 @@ router.register("funding-lines", financing.FundingLineViewSet, basename="funding
 router.register("loans", financing.LoanViewSet, basename="loan")
 router.register("disbursements", financing.DisbursementViewSet, basename="disbursement")
 router.register("repayments", financing.RepaymentViewSet, basename="repayment")
+router.register("financing-demands", financing.DemandViewSet, basename="financing-demand")
+router.register("credit-intentions", financing.IntentionViewSet, basename="credit-intention")
 
 urlpatterns = [
     path("v1/auth/token/", TokenView.as_view(), name="api_token"),

@@ -40,12 +40,16 @@ from .models import District, Milestone, ProgressReport, Unit
 from .selectors.progress import monthly_todo
 
 
-def project_columns(extra: dict) -> list[Column]:
+def project_columns(extra: dict, *, lender: bool = False) -> list[Column]:
     """The columns of projects.xlsx over values() rows of projects (with their financing totals and "pk"),
-    with `extra` from project_figures: plain values, no model instances (the export's cost is writing)."""
+    with `extra` from project_figures: plain values, no model instances (the export's cost is writing).
+
+    A lender's file leaves out what its scope does not hold (portfolio.access): the funding lines by
+    source and the milestones; its loan columns are its own bank's loans. The project's contacts and
+    remarks are in no one's file."""
     approved, loans, milestones = extra["approved"], extra["loans"], extra["milestones"]
     following, overdue = milestones["next"], milestones["overdue"]
-    nothing = {"disbursed": 0, "outstanding": 0}
+    nothing = {"principal": 0, "disbursed": 0, "outstanding": 0}
     columns = [
         field("项目编号", "code", width=22),
         field("全国投资项目代码", "national_code", width=26),
@@ -60,7 +64,7 @@ def project_columns(extra: dict) -> list[Column]:
         field("计划完工年份", "end_year", kind="int", width=10),
         field("总投资（万元）", "total_investment", kind="wan", total=True),
     ]
-    for source in SourceType:
+    for source in SourceType if not lender else ():
         columns.append(
             Column(
                 f"批复·{source.label}（万元）",
@@ -72,21 +76,34 @@ def project_columns(extra: dict) -> list[Column]:
     columns += [
         field("资金缺口（万元）", "funding_gap", kind="wan", total=True),
         field("资金超出（万元）", "funding_surplus", kind="wan", total=True),
-        field("贷款金额（万元）", "loan_principal_total", kind="wan", total=True),
+        # The project's live loans (with_financing_totals); a lender's file, its own bank's.
+        Column("贷款金额（万元）", lambda p: loans.get(p["pk"], nothing)["principal"], kind="wan", total=True)
+        if lender
+        else field("贷款金额（万元）", "loan_principal_total", kind="wan", total=True),
         Column("已提款（万元）", lambda p: loans.get(p["pk"], nothing)["disbursed"], kind="wan", total=True),
         Column(
             "未偿还本金（万元）", lambda p: loans.get(p["pk"], nothing)["outstanding"], kind="wan", total=True
         ),
-        Column("下一节点", lambda p: following.get(p["pk"], (None, None))[0], width=16),
-        Column("下一节点计划日期", lambda p: following.get(p["pk"], (None, None))[1], kind="date", width=14),
-        Column("逾期节点数", lambda p: overdue.get(p["pk"], 0), kind="int", width=10),
     ]
+    if not lender:
+        columns += [
+            Column("下一节点", lambda p: following.get(p["pk"], (None, None))[0], width=16),
+            Column(
+                "下一节点计划日期", lambda p: following.get(p["pk"], (None, None))[1], kind="date", width=14
+            ),
+            Column("逾期节点数", lambda p: overdue.get(p["pk"], 0), kind="int", width=10),
+        ]
     return columns
 
 
-def project_figures(projects) -> dict:
-    """What each row needs beyond the project itself, one grouped query each, keyed by project id."""
+def project_figures(projects, *, user) -> dict:
+    """What each row needs beyond the project itself, one grouped query each, keyed by project id; of the
+    loans, those `user` may see (a lender, its own bank's). A lender's file has no columns of funding
+    lines or milestones (none of them are in its scope): it reads none."""
     ids = projects.order_by().values("pk")
+    loans = loan_totals_by(Loan.objects.visible_to(user).filter(project__in=ids), "project")
+    if access.role_of(user) == access.LENDER:
+        return {"approved": {}, "loans": loans, "milestones": {"next": {}, "overdue": {}}}
     following = {}
     open_milestones = Milestone.objects.filter(project__in=ids, actual_date__isnull=True)
     for project, name, planned in open_milestones.order_by("project", "planned_date", "pk").values_list(
@@ -102,7 +119,7 @@ def project_figures(projects) -> dict:
     )
     return {
         "approved": approved_by_source(projects),
-        "loans": loan_totals_by(Loan.objects.filter(project__in=ids), "project"),
+        "loans": loans,
         "milestones": {"next": following, "overdue": overdue},
     }
 
@@ -111,7 +128,7 @@ def projects_workbook(*, rows, user, filters: dict, scope: str):
     """The workbook of `rows` (projects from selectors.project_list: scoped, filtered, with their financing
     totals), in their order: one sheet, streamed."""
     workbook = new_workbook()
-    columns = project_columns(project_figures(rows))
+    columns = project_columns(project_figures(rows, user=user), lender=access.role_of(user) == access.LENDER)
     sheet = Sheet(
         workbook,
         "项目",

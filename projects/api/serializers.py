@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from financing.models import Organization
+from portfolio import access
 from portfolio.api.fields import FixedParentSerializer, ScopedRelatedField
 from portfolio.workdays import parse_month
 from projects import services
@@ -30,7 +31,10 @@ class UnitSerializer(serializers.ModelSerializer):
 
 
 class ProjectSerializer(serializers.ModelSerializer):
-    """Shapes the input; project_create / project_update decide and write the audit entry."""
+    """Shapes the input; project_create / project_update decide and write the audit entry. A lender's
+    answers leave out the project's contacts and remarks (`lender_hidden`)."""
+
+    lender_hidden = ("contact_name", "contact_phone", "remarks")
 
     code = serializers.CharField(
         required=False, max_length=32, help_text=_("不填时由系统分配；只有市项目办可以指定")
@@ -77,6 +81,14 @@ class ProjectSerializer(serializers.ModelSerializer):
         # Uniqueness and every other rule are the service's to decide, in one place.
         validators = []
         extra_kwargs = {"national_code": {"validators": []}}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if access.role_of(getattr(request, "user", None)) == access.LENDER:
+            for name in self.lender_hidden:
+                data.pop(name, None)
+        return data
 
     def create(self, validated_data):
         validated_data.pop("version", None)

@@ -48,12 +48,14 @@ class DistrictViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DistrictSerializer
     lookup_field = "code"
     pagination_class = None
+    lender_allowed = True
 
 
 class UnitViewSet(SelectorReads, viewsets.ReadOnlyModelViewSet):
     serializer_class = UnitSerializer
     filterset_class = UnitFilterSet
     selector = staticmethod(selectors.unit_list)
+    lender_allowed = True
 
 
 class WorkflowSteps:
@@ -84,7 +86,8 @@ class WorkflowSteps:
 
 class ProjectViewSet(WorkflowSteps, ServiceModelViewSet):
     """Projects of the library. A change or workflow step sent with the `version` that was read answers 409
-    if the project changed meanwhile; a change sent with `If-Match` (the `ETag` read) answers 412."""
+    if the project changed meanwhile; a change sent with `If-Match` (the `ETag` read) answers 412. A bank
+    reads the projects its scope holds, without their contacts and remarks, and changes none."""
 
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilterSet
@@ -94,6 +97,7 @@ class ProjectViewSet(WorkflowSteps, ServiceModelViewSet):
     # Review and stage steps are the city's.
     staff_actions = ("return_", "accept", "transition")
     step_target = "project"
+    lender_allowed = True
 
     @extend_schema(request=SubmitSerializer, responses=ProjectSerializer)
     @action(detail=True, methods=["post"])
@@ -200,3 +204,4 @@ class ProjectsExport(WorkbookExport):
     selector = staticmethod(selectors.project_list)
     build = staticmethod(projects_workbook)
     name = "projects"
+    lender_allowed = True  # a lender's file leaves out contacts, remarks and what its scope does not hold

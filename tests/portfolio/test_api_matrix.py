@@ -1,7 +1,9 @@
 """Every API endpoint × method × role × own or another district's record: the expected status.
 
-黄埔 (440112) is the district user's own district, 越秀 (440104) another. Write bodies are valid, so a
-refusal is the permission's, and the database changes only when the answer is a success.
+黄埔 (440112) is the district user's own district, 越秀 (440104) another. The lender's own side is the
+other way round by bank: 黄埔's loans are its bank's, 越秀's another bank's (whose projects it never sees).
+Write bodies are valid, so a refusal is the permission's, and the database changes only when the answer is
+a success.
 """
 
 from decimal import Decimal
@@ -11,9 +13,10 @@ import pytest
 from portfolio.models import AuditEntry
 from projects.models import InvestmentPlan, Problem, ProgressReport
 from tests.factories import (
-    BankFactory,
+    DemandFactory,
     DisbursementFactory,
     FundingLineFactory,
+    IntentionFactory,
     LoanFactory,
     MilestoneFactory,
     OrganizationFactory,
@@ -31,19 +34,32 @@ EDITOR_CREATE = {"city_staff": 201, "finance": 403, "district_user": 201}
 STAFF_CHANGE = {"city_staff": 200, "finance": 403, "district_user": 403}
 EDITOR_CHANGE = {"city_staff": 200, "finance": 403, "district_user": 200}
 NOT_ALLOWED = {"city_staff": 405, "finance": 405, "district_user": 405}
+# Credit intentions are the banks' answers: only a bank makes and moves them.
+BANK_CREATE = {"city_staff": 403, "finance": 403, "district_user": 403}
+BANK_CHANGE = {"city_staff": 403, "finance": 403, "district_user": 403}
 
 
 @pytest.fixture
-def world(role_users, city_reviewer):
+def world(role_users, city_reviewer, bank, other_bank):
     users = role_users | {"reviewer": city_reviewer}
-    bank, company = BankFactory(), OrganizationFactory()
+    company = OrganizationFactory()
     sides = {}
-    for side, code in (("own", "440112"), ("other", "440104")):
+    for side, code, lender in (("own", "440112", bank), ("other", "440104", other_bank)):
         project = ProjectFactory(district=district(code), total_investment=Decimal("1000"))
         submitted = ProjectFactory(district=district(code), review_status="submitted")
         accepted = ProjectFactory(district=district(code), review_status="accepted")
-        loan = LoanFactory(project=project, lender=bank, borrower=company, principal=Decimal("1000"))
+        loan = LoanFactory(project=project, lender=lender, borrower=company, principal=Decimal("1000"))
         disbursement = DisbursementFactory(loan=loan, amount=Decimal("100"))
+        # A published demand of each district answered by the side's bank, one nobody answered yet, a
+        # draft, and a closed demand on the financed project with the bank's approved intention (closed:
+        # the project stays the side's bank's alone).
+        demand = DemandFactory(project__district=district(code))
+        intention = IntentionFactory(demand=demand, lender=lender)
+        unanswered = DemandFactory(project__district=district(code))
+        closed = DemandFactory(project=project, status="closed")
+        approved = IntentionFactory(demand=closed, lender=lender, status="approved", approval_no="SX-1")
+        draft = DemandFactory(project=accepted, status="draft")
+        demandable = ProjectFactory(district=district(code), review_status="accepted")
         sides[side] = {
             "project": project,
             "submitted": submitted,
@@ -57,6 +73,13 @@ def world(role_users, city_reviewer):
             "district": district(code),
             "organization": company,
             "code": code,
+            "bank": lender,
+            "financing-demand": demand,
+            "draft-demand": draft,
+            "unanswered-demand": unanswered,
+            "demandable": demandable,
+            "credit-intention": intention,
+            "approved-intention": approved,
         }
         sides[side] |= dispatch_records(code)
     return {"users": users, "sides": sides, "bank": bank, "company": company}
@@ -82,6 +105,19 @@ def dispatch_records(code):
             project=library, period="2025-05-01", status="accepted"
         ),
         "problem": Problem.objects.create(project=library, category="land", description="用地"),
+    }
+
+
+def demand_body(w, s):
+    return {"project": s["demandable"].pk, "amount": "1000000.00", "term_months": 120, "purpose": "河道整治"}
+
+
+def intention_body(w, s):
+    return {
+        "demand": s["unanswered-demand"].pk,
+        "amount": "500000.00",
+        "term_months": 120,
+        "indicative_rate": "3.1",
     }
 
 
@@ -119,7 +155,7 @@ def funding_body(w, s):
 def loan_body(w, s):
     return {
         "project": s["project"].pk,
-        "lender": w["bank"].pk,
+        "lender": s["bank"].pk,
         "borrower": w["company"].pk,
         "principal": "1500.00",
     }
@@ -233,7 +269,93 @@ CASES = [
     ("problems", "put", "problem", problem_body, EDITOR_CHANGE),
     ("problems", "patch", "problem", lambda w, s: {"responsible_unit": "区住建局"}, EDITOR_CHANGE),
     ("problems", "delete", "problem", None, NOT_ALLOWED),
+    ("loans/{}/schedule", "get", "loan", None, READ),
+    ("financing-demands", "get", None, None, READ),
+    ("financing-demands", "post", None, demand_body, EDITOR_CREATE),
+    ("financing-demands", "get", "financing-demand", None, READ),
+    ("financing-demands", "patch", "draft-demand", lambda w, s: {"purpose": "改"}, EDITOR_CHANGE),
+    ("financing-demands", "delete", "financing-demand", None, NOT_ALLOWED),
+    ("financing-demands/{}/publish", "post", "draft-demand", lambda w, s: {}, STAFF_CHANGE),
+    ("financing-demands/{}/close", "post", "financing-demand", lambda w, s: {}, STAFF_CHANGE),
+    ("credit-intentions", "get", None, None, READ),
+    ("credit-intentions", "post", None, intention_body, BANK_CREATE),
+    ("credit-intentions", "get", "credit-intention", None, READ),
+    ("credit-intentions", "patch", "credit-intention", lambda w, s: {"note": "改"}, BANK_CHANGE),
+    ("credit-intentions", "delete", "credit-intention", None, NOT_ALLOWED),
+    (
+        "credit-intentions/{}/approve",
+        "post",
+        "credit-intention",
+        lambda w, s: {"approval_no": "SX-2"},
+        BANK_CHANGE,
+    ),
+    ("credit-intentions/{}/decline", "post", "credit-intention", lambda w, s: {}, BANK_CHANGE),
+    ("credit-intentions/{}/withdraw", "post", "credit-intention", lambda w, s: {}, BANK_CHANGE),
+    (
+        "credit-intentions/{}/sign",
+        "post",
+        "approved-intention",
+        lambda w, s: {"loan": s["loan"].pk},
+        STAFF_CHANGE,
+    ),
 ]
+
+# What a lender gets, where it differs from 403: (endpoint, method, record) → status on its own bank's side.
+# On the other bank's side a record is 404 and a write under its references 400 (they are not there to
+# name), as for a district user.
+LENDER = {
+    ("districts", "get", None): 200,
+    ("districts", "get", "district"): 200,
+    ("districts", "post", None): 405,
+    ("units", "get", None): 200,
+    ("units", "get", "unit"): 200,
+    ("units", "patch", "unit"): 405,
+    ("organizations", "get", None): 200,
+    ("organizations", "put", "organization"): 405,
+    ("projects", "get", None): 200,
+    ("projects", "get", "project"): 200,
+    ("projects", "delete", "project"): 405,
+    ("loans", "get", None): 200,
+    ("loans", "get", "loan"): 200,
+    ("loans", "delete", "loan"): 405,
+    ("loans/{}/schedule", "get", "loan"): 200,
+    ("disbursements", "get", None): 200,
+    ("disbursements", "post", None): 201,
+    ("disbursements", "get", "disbursement"): 200,
+    ("disbursements", "patch", "disbursement"): 405,
+    ("disbursements", "put", "disbursement"): 405,
+    ("repayments", "get", None): 200,
+    ("repayments", "post", None): 201,
+    ("repayments", "get", "repayment"): 200,
+    ("repayments", "delete", "repayment"): 405,
+    ("financing-demands", "get", None): 200,
+    ("financing-demands", "get", "financing-demand"): 200,
+    ("financing-demands", "delete", "financing-demand"): 405,
+    ("financing-demands/{}/close", "post", "financing-demand"): 403,
+    ("credit-intentions", "get", None): 200,
+    ("credit-intentions", "post", None): 201,
+    ("credit-intentions", "get", "credit-intention"): 200,
+    ("credit-intentions", "patch", "credit-intention"): 200,
+    ("credit-intentions", "delete", "credit-intention"): 405,
+    ("credit-intentions/{}/approve", "post", "credit-intention"): 200,
+    ("credit-intentions/{}/decline", "post", "credit-intention"): 200,
+    ("credit-intentions/{}/withdraw", "post", "credit-intention"): 200,
+    ("credit-intentions/{}/sign", "post", "approved-intention"): 403,
+    # Its own bank's project is one it finances: readable, never changed by it.
+    ("projects", "put", "project"): 403,
+    ("projects", "patch", "project"): 403,
+    ("projects/{}/submit", "post", "project"): 403,
+    ("loans", "put", "loan"): 403,
+    ("loans", "patch", "loan"): 403,
+}
+# On the other bank's side, what a published demand opens to every bank.
+LENDER_OTHER = {
+    ("financing-demands", "get", "financing-demand"): 200,
+    ("financing-demands/{}/close", "post", "financing-demand"): 403,
+    ("credit-intentions", "post", None): 201,
+}
+# Records a lender's scope never holds, whichever bank: projects it does not finance, drafts.
+LENDER_UNSEEN = {"submitted", "accepted", "draft-demand", "milestone", "funding-line"}
 
 
 def url_of(endpoint, record, side):
@@ -244,10 +366,27 @@ def url_of(endpoint, record, side):
     return f"/api/v1/{endpoint.format(key)}/" if "{}" in endpoint else f"/api/v1/{endpoint}/{key}/"
 
 
+def lender_status(side_name, record, endpoint, method):
+    status = LENDER.get((endpoint, method, record), 403)
+    resource = endpoint.split("/")[0]
+    if status == 405 or LENDER.get((resource, "get", None)) != 200:
+        return status  # a method the endpoint lacks; an endpoint a lender may not use at all
+    if side_name == "other" and (endpoint, method, record) in LENDER_OTHER:
+        return LENDER_OTHER[(endpoint, method, record)]
+    if resource in ("districts", "units"):
+        return status
+    if record is None:
+        # A list is narrowed to the bank's scope; a write naming the other bank's loan is refused.
+        return 400 if side_name == "other" and method != "get" and status != 403 else status
+    return 404 if side_name == "other" or record in LENDER_UNSEEN else status
+
+
 def expected_status(role, side_name, record, own, endpoint, method):
     if role == "anonymous":
         return 401
-    if role in ("no_role", "lender"):
+    if role == "lender":
+        return lender_status(side_name, record, endpoint, method)
+    if role == "no_role":
         return 403
     if own[role] == 405:
         return 405  # a method the endpoint does not have: the same answer for any id, so nothing is told
