@@ -12,12 +12,13 @@ financing.xlsx, marked 已终止).
 import datetime
 from decimal import Decimal
 
-from django.db.models import Case, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, When
+from django.db.models import Case, Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from portfolio.filters import filtered
 from portfolio.money import CENT, MONEY_FIELD, ZERO_YUAN
+from projects.models import Project
 
 from .choices import GRANTED_STATUSES, LOAN_SOURCE_TYPES, FundingStatus, LoanStatus, SourceType
 from .filtersets import (
@@ -310,3 +311,84 @@ def intention_list(*, user, params=None, strict: bool = True) -> QuerySet:
     return filtered(
         IntentionFilterSet, params, intentions.order_by("-created_at", "-pk"), user=user, strict=strict
     )
+
+
+# A loan book: the loans a bank (or the city) follows, each with where it stands today
+
+
+def loan_standing(*, loan: Loan, disbursements, repayments, today: datetime.date) -> dict:
+    """Where `loan` stands on `today`, from its entries (in date order): drawn, outstanding, the next
+    installment still owed on or after today (its date and what of it is unpaid), and what installments
+    due before today leave unpaid (principal and interest). As in loan_position, only a running loan has
+    installments falling due; a loan without recorded terms has no schedule (next and past due None)."""
+    disbursed = sum((d.amount for d in disbursements), ZERO)
+    repaid = sum((r.principal for r in repayments), ZERO)
+    schedule = loan_schedule(loan=loan, disbursements=disbursements, repayments=repayments)
+    running = schedule is not None and loan.status == LoanStatus.SIGNED
+    next_due, past_due = None, None
+    if running:
+        past_due = sum((i.unpaid_principal + i.unpaid_interest for i in schedule.past_due(today)), ZERO)
+        next_due = next((i for i in schedule.installments if i.due >= today and not i.settled), None)
+    elif schedule is not None:
+        past_due = ZERO
+    return {
+        "loan": loan,
+        "disbursed": disbursed,
+        "outstanding": disbursed - repaid,
+        "has_schedule": schedule is not None,
+        "next_due_on": next_due.due if next_due else None,
+        "next_due_amount": next_due.unpaid_principal + next_due.unpaid_interest if next_due else None,
+        "past_due": past_due,
+    }
+
+
+def loan_book(loans: QuerySet, *, today: datetime.date | None = None) -> list[dict]:
+    """Each of `loans` with its standing (loan_standing), in three queries whatever their number: the
+    loans, their disbursements, their repayments."""
+    today = today or timezone.localdate()
+    return [
+        loan_standing(
+            loan=loan,
+            disbursements=list(loan.disbursements.all()),
+            repayments=list(loan.repayments.all()),
+            today=today,
+        )
+        for loan in with_entries(loans)
+    ]
+
+
+def loan_book_totals(rows: list[dict]) -> dict:
+    """The principal, drawn, outstanding and past due of the live loans of a loan book (terminated loans
+    finance nothing: their own rows keep their figures, the totals leave them out)."""
+    live = [row for row in rows if row["loan"].status != LoanStatus.TERMINATED]
+    return {
+        "count": len(rows),
+        "principal": sum((row["loan"].principal for row in live), ZERO),
+        "disbursed": sum((row["disbursed"] for row in live), ZERO),
+        "outstanding": sum((row["outstanding"] for row in live), ZERO),
+        "past_due": sum((row["past_due"] or ZERO for row in live), ZERO),
+    }
+
+
+# Financing demands with what a bank reads of them
+
+
+def with_demand_figures(demands: QuerySet, *, intention_count: bool) -> QuerySet:
+    """Annotate each demand with its project's funding in place, as with_financing_totals counts it
+    (`approved_funding`: approved_cover; `funding_gap`), one subquery each; with `intention_count`, also
+    how many intentions answered it (never for a lender: a bank does not learn how many others did)."""
+    project = with_financing_totals(Project.objects.filter(pk=OuterRef("project")))
+    demands = demands.annotate(
+        approved_funding=Subquery(project.values("approved_cover")[:1], output_field=MONEY_FIELD),
+        funding_gap=Subquery(project.values("funding_gap")[:1], output_field=MONEY_FIELD),
+    )
+    if not intention_count:
+        return demands
+    answered = (
+        CreditIntention.objects.filter(demand=OuterRef("pk"))
+        .order_by()
+        .values("demand")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return demands.annotate(intention_count=Coalesce(Subquery(answered), 0))

@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
 from django.db import transaction
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
 
@@ -136,10 +137,31 @@ class ReadOnlyInline(CityStaffOnly, admin.TabularInline):
         return False
 
 
+class ProfileFormSet(BaseInlineFormSet):
+    """A lender works for one bank, and only a lender names one: checked against the roles chosen on the
+    same page (the account form's groups, posted with this inline; none posted, none chosen)."""
+
+    def clean(self):
+        super().clean()
+        if not self.forms or any(self.errors):
+            return
+        form = self.forms[0]
+        bank = form.cleaned_data.get("organization")
+        ids = [value for value in self.data.getlist("groups") if value.isascii() and value.isdigit()]
+        roles = set(Group.objects.filter(pk__in=ids).values_list("name", flat=True))
+        # The stronger role wins: with any member's role besides, the account is not a lender.
+        lender = access.LENDER in roles and not roles & set(access.MEMBERS)
+        if lender and bank is None:
+            form.add_error("organization", _("贷款银行账户必须指定所属银行。"))
+        elif bank is not None and not lender:
+            form.add_error("organization", _("只有贷款银行账户（lender）需要指定所属银行。"))
+
+
 class ProfileInline(CityStaffOnly, admin.StackedInline):
     model = Profile
+    formset = ProfileFormSet
     can_delete = False
-    verbose_name_plural = _("所属区（区用户必填）")
+    verbose_name_plural = _("所属区与所属银行（区用户必填所属区，贷款银行账户必填所属银行）")
 
 
 admin.site.unregister(User)
@@ -152,7 +174,7 @@ admin.site.unregister(TokenProxy)
 @admin.register(User)
 class AccountAdmin(CityStaffOnly, AuditedDeletes, UserAdmin):
     inlines = [ProfileInline]
-    list_display = ["username", "first_name", "is_active", "roles", "district"]
+    list_display = ["username", "first_name", "is_active", "roles", "district", "bank"]
     list_filter = ["is_active", "groups"]
     # Access comes from the role groups; superuser status and single permissions are not handed out here.
     fieldsets = [
@@ -164,7 +186,12 @@ class AccountAdmin(CityStaffOnly, AuditedDeletes, UserAdmin):
     readonly_fields = ["last_login", "date_joined"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("profile__district").prefetch_related("groups")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("profile__district", "profile__organization")
+            .prefetch_related("groups")
+        )
 
     @admin.display(description=_("角色"))
     def roles(self, obj):
@@ -175,12 +202,17 @@ class AccountAdmin(CityStaffOnly, AuditedDeletes, UserAdmin):
         profile = getattr(obj, "profile", None)
         return profile.district if profile and profile.district else "—"
 
+    @admin.display(description=_("所属银行"))
+    def bank(self, obj):
+        profile = getattr(obj, "profile", None)
+        return profile.organization if profile and profile.organization else "—"
+
     def save_model(self, request, obj, form, change):
         request.account_before = account_snapshot(User.objects.get(pk=obj.pk)) if change else None
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
-        # Roles (groups) and the district (profile inline) are saved here: one entry covers all of it.
+        # Roles (groups), the district and the bank (profile inline) are saved here: one entry covers all.
         super().save_related(request, form, formsets, change)
         user = form.instance
         action = "admin_change" if change else "admin_add"

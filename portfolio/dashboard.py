@@ -10,6 +10,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from financing.models import FundingLine, Loan
+from financing.platform import platform_figures
 from financing.selectors import funding_by_source, funding_gap_total, loan_totals_by, maturity_profile
 from portfolio.dispatch.selectors import default_month, dispatch_figures
 from projects.choices import Category, ReviewStatus, Stage
@@ -121,6 +122,12 @@ def headline_figures(*, user, today: datetime.date) -> dict:
     }
 
 
+def platform_headline(*, user) -> dict:
+    """The 政银企 platform's four totals (demands published, matched, credit approved, signed), from the
+    platform's own selector; a district user's are its own district's demands and their intentions."""
+    return {"platform": platform_figures(user=user)["total"]}
+
+
 def dashboard_figures(*, user, today: datetime.date | None = None) -> dict:
     today = today or timezone.localdate()
     return {
@@ -130,4 +137,5 @@ def dashboard_figures(*, user, today: datetime.date | None = None) -> dict:
         **funding_figures(user=user),
         **loan_figures(user=user, today=today),
         **attention_figures(user=user, today=today),
+        **platform_headline(user=user),
     }

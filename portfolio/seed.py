@@ -20,15 +20,27 @@ from django.db.models import Max
 from django.utils import timezone
 
 from financing.choices import (
+    CREDIT_APPROVED,
     GRANTED_STATUSES,
     LOAN_SOURCE_TYPES,
+    DemandStatus,
     FundingStatus,
+    IntentionStatus,
     LoanStatus,
     OrganizationKind,
     RepaymentMethod,
     SourceType,
 )
-from financing.models import Disbursement, FundingLine, Loan, Organization, Repayment
+from financing.models import (
+    CreditIntention,
+    Disbursement,
+    FinancingDemand,
+    FundingLine,
+    Loan,
+    Organization,
+    Repayment,
+)
+from financing.selectors import loan_schedule
 from portfolio.workdays import first_of_next_month, month_of
 from projects.choices import (
     Category,
@@ -765,3 +777,180 @@ def seed_demo(count: int, *, rng_seed: int | None = None) -> int:
     _create_demo_dispatch(rng, projects, today)  # last: its draws leave the records above unchanged
     _audit_demo_seed(projects)
     return count
+
+
+# The 政银企 platform's demo: financing demands of demo library projects and the three banks' answers.
+
+# Each demand: its status, how many days ago it was published, and the intentions on it as (bank, status).
+# Bank 0 is the real 国家开发银行广东省分行, 1 and 2 the first two demo banks. A signed intention comes with
+# the loan its bank registered for the project: drawn and repaid as its schedule fell due, but bank 1's last
+# installment, left past due.
+# (status, published days ago, [(bank, status of its intention)…]); bank 0 is 国家开发银行广东省分行, whose
+# lending stays the real seed's (its two loans): it signs nothing in the demo.
+PLATFORM_DEMANDS = [
+    ("published", 60, [(0, "intended"), (1, "approved"), (2, "declined")]),
+    ("published", 45, [(1, "intended"), (2, "approved"), (0, "withdrawn")]),
+    ("published", 210, [(2, "signed"), (0, "intended")]),
+    ("closed", 480, [(1, "signed"), (0, "declined"), (2, "withdrawn")]),
+    ("published", 330, [(0, "approved"), (1, "withdrawn")]),
+    ("draft", None, []),
+]
+PLATFORM_PURPOSES = [
+    "河湖水系综合整治及生态修复工程建设",
+    "美丽乡村人居环境整治及配套设施建设",
+    "城市公园及绿道网络提升工程建设",
+    "全域土地综合整治及耕地提质改造",
+    "碧道及滨水空间建设",
+    "生态产业导入及配套基础设施建设",
+]
+PLATFORM_RATES = ["3.1000", "2.9500", "3.2500"]
+# The stages whose projects ask for credit first: those being built or about to be.
+PLATFORM_STAGES = (Stage.IMPLEMENTATION, Stage.MATURE)
+DAY = datetime.timedelta(days=1)
+
+
+def _platform_banks() -> list[Organization]:
+    """国家开发银行广东省分行 (the real seed's bank) and the first two demo banks."""
+    real, _new = _get_or_create(Organization, {"name": LENDER}, {"kind": OrganizationKind.BANK})
+    return [real, *_demo_banks()[:2]]
+
+
+def _platform_projects(count: int) -> list[Project]:
+    """Accepted demo projects with no demand yet, those being built or about to be first, by code."""
+    candidates = list(
+        Project.objects.filter(is_demo=True, review_status=ReviewStatus.ACCEPTED)
+        .exclude(financing_demands__isnull=False)
+        .select_related("district", "implementing_org")
+        .order_by("code")
+    )
+    candidates.sort(key=lambda p: p.stage not in PLATFORM_STAGES)  # stable: by code within each group
+    return candidates[:count]
+
+
+def _saved(obj):
+    """`obj` checked by its model's rules and constraints, then saved."""
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+def _platform_demand(
+    project: Project, status: str, days_ago: int | None, index: int, today
+) -> FinancingDemand:
+    published = today - days_ago * DAY if days_ago is not None else None
+    return _saved(
+        FinancingDemand(
+            project=project,
+            amount=max(_wan_floor(project.total_investment * Decimal("0.4")), WAN * 100),
+            term_months=180,
+            purpose=f"{PLATFORM_PURPOSES[index % len(PLATFORM_PURPOSES)]}（演示）",
+            contact_name=f"{DEMO_MARK}{project.district.name}项目办",
+            contact_phone=f"020-8300{index:04d}",
+            status=status,
+            published_on=published,
+            closed_on=published + 120 * DAY if status == DemandStatus.CLOSED else None,
+            created_at=_at((published or today) - 7 * DAY, 10),
+        )
+    )
+
+
+def _platform_loan(intention: CreditIntention, *, behind: bool, today: datetime.date) -> Loan:
+    """The loan registered for a signed intention, ten days after the bank's decision: half drawn 20 days
+    after signing, 30% more after 120; each installment due before today repaid on its day, the last one
+    left unpaid when `behind`."""
+    project = intention.demand.project
+    signed = timezone.localdate(intention.decided_at) + 10 * DAY
+    loan = _saved(
+        Loan(
+            project=project,
+            lender=intention.lender,
+            borrower=project.implementing_org,
+            contract_no=f"演示合同{project.code}-政银企",
+            signed_on=signed,
+            principal=intention.amount,
+            term_months=intention.term_months,
+            annual_rate=intention.indicative_rate,
+            grace_months=12,
+            repayment_method=RepaymentMethod.EQUAL_PRINCIPAL,
+            note="政银企对接签约（演示）",
+        )
+    )
+    for days, share in ((20, Decimal("0.5")), (120, Decimal("0.3"))):
+        if signed + days * DAY < today:
+            amount = (loan.principal * share).quantize(CENT)
+            _saved(Disbursement(loan=loan, date=signed + days * DAY, amount=amount, note="（演示）"))
+    drawn = list(loan.disbursements.order_by("date", "pk"))
+    schedule = loan_schedule(loan=loan, disbursements=drawn, repayments=[])
+    due = [i for i in schedule.installments if i.due < today and i.total > 0]
+    for installment in due[:-1] if behind else due:
+        _saved(
+            Repayment(
+                loan=loan,
+                date=installment.due,
+                principal=installment.principal,
+                interest=installment.interest,
+                note="按计划还本付息（演示）",
+            )
+        )
+    return loan
+
+
+def _platform_intention(demand, bank, status: str, *, n: int, behind: bool, today) -> CreditIntention:
+    """The `n`th intention of the demo: made a few days after the demand was published, decided 20 days
+    later unless it is still an intention."""
+    now = timezone.now()
+    created = min(_at(demand.published_on + (5 + 2 * n % 7) * DAY, 15), now)
+    decided = min(created + 20 * DAY, now)
+    intention = CreditIntention(
+        demand=demand,
+        lender=bank,
+        amount=_wan_floor(demand.amount * Decimal("0.8")),
+        term_months=demand.term_months,
+        indicative_rate=Decimal(PLATFORM_RATES[n % len(PLATFORM_RATES)]),
+        note="拟以项目经营收益及土地整治指标收益作为还款来源提供授信（演示）",
+        status=status,
+        approval_no=f"（演示）授信批复〔{decided.year}〕{n + 1}号" if status in CREDIT_APPROVED else "",
+        created_at=created,
+        decided_at=decided if status != IntentionStatus.INTENDED else None,
+    )
+    if status == IntentionStatus.SIGNED:
+        intention.loan = _platform_loan(intention, behind=behind, today=today)
+    return _saved(intention)
+
+
+@transaction.atomic
+def seed_demo_platform() -> int:
+    """The platform's demo, once: demands of demo library projects (published, a draft, a closed one) and
+    intentions of the three banks in every status, each signed one tied to the loan its bank registered for
+    the project. Nothing when demo demands exist already, or without demo projects. Returns the demands
+    made; one audit entry for the batch, as for the demo projects."""
+    if FinancingDemand.objects.filter(project__is_demo=True).exists():
+        return 0
+    projects = _platform_projects(len(PLATFORM_DEMANDS))
+    if not projects:
+        return 0
+    today = timezone.localdate()
+    banks = _platform_banks()
+    demands, intentions = [], []
+    for index, (project, (status, days_ago, answers)) in enumerate(
+        zip(projects, PLATFORM_DEMANDS, strict=False)
+    ):
+        demand = _platform_demand(project, status, days_ago, index, today)
+        demands.append(demand)
+        for bank, answer in answers:
+            intentions.append(
+                _platform_intention(
+                    demand, banks[bank], answer, n=len(intentions), behind=bank == 1, today=today
+                )
+            )
+    loans = sum(1 for intention in intentions if intention.loan_id)
+    audit_record(
+        actor=None,
+        action="seed_demo",
+        instance=demands[0],
+        before=None,
+        project=demands[0].project,
+        note=f"生成政银企演示数据：融资需求 {len(demands)} 项，授信意向 {len(intentions)} 项，"
+        f"签约贷款 {loans} 笔",
+    )
+    return len(demands)

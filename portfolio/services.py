@@ -103,7 +103,9 @@ def _bank_of(role: str, organization: str | None) -> Organization | None:
         or Organization.objects.filter(uscc=text.upper()).first()
     )
     if found is None:
-        banks = "、".join(Organization.objects.filter(kind=OrganizationKind.BANK).values_list("name", flat=True))
+        banks = "、".join(
+            Organization.objects.filter(kind=OrganizationKind.BANK).values_list("name", flat=True)
+        )
         raise ValidationError(
             {
                 "organization": _("没有名称或统一社会信用代码为“%(o)s”的机构。已登记的银行：%(banks)s")

@@ -3,7 +3,7 @@ import logging
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -16,8 +16,11 @@ from .money import YI
 logger = logging.getLogger(__name__)
 
 
-@access.role_required
+@access.role_required(roles=access.ROLES)
 def dashboard(request):
+    # A bank's home is its loans: the dashboard's figures are the library's, which a bank does not see.
+    if access.role_of(request.user) == access.LENDER:
+        return redirect("financing:my_loans")
     figures = dashboard_figures(user=request.user)
     in_yi = lambda amount: amount / YI  # noqa: E731 - charts read 亿元
     charts = {

@@ -2,9 +2,11 @@
 follows its bank's loans (我的贷款) and records their disbursements and repayments; the others read."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portfolio import access
@@ -37,8 +39,13 @@ def project_url(user, project) -> str:
 
 
 def can_record(user, loan) -> bool:
-    """Who records a loan's disbursements and repayments: city staff, and the bank that made it."""
-    return access.role_of(user) == access.CITY_STAFF or access.is_lender_of(user, loan)
+    """Whether `user` records the loan's disbursements and repayments (the services' rule: city staff, and
+    the bank that made it)."""
+    try:
+        services.require_loan_recorder(user, loan)
+    except PermissionDenied:
+        return False
+    return True
 
 
 @access.role_required(roles=access.ROLES)
@@ -49,11 +56,17 @@ def my_loans(request):
     lender = access.role_of(user) == access.LENDER
     # The form shows what was asked and any invalid value; the list leaves an invalid value out.
     filterset = LoanFilterSet(request.GET or None, queryset=Loan.objects.none(), user=user)
+    for name in ("district", "status"):
+        field = filterset.form.fields[name]
+        field.widget.choices = [("", _("全部")), *(c for c in field.choices if c[0] not in ("", None))]
+        field.widget.attrs.setdefault("class", "form-select form-select-sm")
     loans = loan_list(user=user, params=request.GET, strict=False).select_related(
         "project__district", "lender", "borrower"
     )
-    rows = loan_book(loans)
+    today = timezone.localdate()
+    rows = loan_book(loans, today=today)
     context = {
+        "today": today,
         "lender": lender,
         "bank": Organization.objects.filter(pk=access.bank_id_of(user)).first() if lender else None,
         "filterset": filterset,
@@ -81,6 +94,7 @@ def loan_detail(request, pk):
         "project_url": project_url(request.user, loan.project),
         "position": loan_position(loan=loan),
         "due_soon_days": DUE_SOON_DAYS,
+        "is_lender": access.role_of(request.user) == access.LENDER,
         "can_edit": access.role_of(request.user) == access.CITY_STAFF,
         "can_record": can_record(request.user, loan),
     }

@@ -13,7 +13,7 @@ from . import mark_read, notifications_of, unread_count
 PAGE_SIZE = 50
 
 
-@access.role_required
+@access.role_required(roles=access.ROLES)
 def notification_list(request):
     page = Paginator(notifications_of(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -23,7 +23,7 @@ def notification_list(request):
     )
 
 
-@access.role_required
+@access.role_required(roles=access.ROLES)
 @require_POST
 def notification_read(request):
     """Mark the posted `id` read, or all of the user's notifications without one; another user's

@@ -65,10 +65,14 @@ def project_list(request):
     return response
 
 
-@access.role_required
+@access.role_required(roles=access.ROLES)
 def project_detail(request, pk):
-    project = visible_project(request, pk, with_totals=True)
     user = request.user
+    if access.role_of(user) == access.LENDER:
+        # A bank reads a project's summary on the platform, never the library's page (contacts, history).
+        get_object_or_404(Project.objects.visible_to(user), pk=pk)
+        return redirect("financing:project_summary", pk=pk)
+    project = visible_project(request, pk, with_totals=True)
     funding_lines = list(FundingLine.objects.filter(project=project).order_by("source_type", "year", "pk"))
     review_records = list(project.review_records.select_related("by"))
     returned = project.review_status == ReviewStatus.RETURNED and review_records

@@ -96,3 +96,86 @@ def test_admin_password_change_and_delete_are_audited(city_client, huangpu_user)
     response = city_client.post(reverse("admin:auth_user_delete", args=[huangpu_user.pk]), {"post": "yes"})
     assert response.status_code == 302
     assert AuditEntry.objects.filter(action="admin_delete", object_repr="huangpu_a").exists()
+
+
+# -- a lender's bank -------------------------------------------------------------------------------
+
+
+def lender_group_pk() -> str:
+    from django.contrib.auth.models import Group
+
+    return str(Group.objects.get(name="lender").pk)
+
+
+def test_the_account_page_shows_and_changes_a_lenders_bank_audited(
+    city_client, lender_user, bank, other_bank, form_data
+):
+    from financing.models import Organization
+    from tests.factories import OrganizationFactory
+
+    company = OrganizationFactory(name="某建设投资有限公司")
+    url = reverse("admin:auth_user_change", args=[lender_user.pk])
+    page = city_client.get(url).content.decode()
+    assert "所属银行" in page and bank.name in page and other_bank.name in page
+    assert company.name not in page  # only banks are offered
+    data = form_data(city_client, url)
+    assert data["profile-0-organization"] == str(bank.pk)
+    assert city_client.post(url, data | {"profile-0-organization": str(other_bank.pk)}).status_code == 302
+    lender_user.profile.refresh_from_db()
+    assert lender_user.profile.organization == other_bank
+    entry = AuditEntry.objects.get()
+    assert entry.action == "admin_change" and entry.actor.username == "city_a"
+    assert entry.changes["organization"] == [bank.pk, other_bank.pk]
+    changelist = city_client.get(reverse("admin:auth_user_changelist")).content.decode()
+    assert other_bank.name in changelist
+    assert Organization.objects.filter(kind="bank").count() == 2
+
+
+def test_a_lender_without_a_bank_is_refused(city_client, lender_user, bank, form_data):
+    url = reverse("admin:auth_user_change", args=[lender_user.pk])
+    data = form_data(city_client, url) | {"profile-0-organization": ""}
+    response = city_client.post(url, data)
+    assert response.status_code == 200 and "贷款银行账户必须指定所属银行。" in response.content.decode()
+    lender_user.profile.refresh_from_db()
+    assert lender_user.profile.organization == bank and not AuditEntry.objects.exists()
+
+
+def test_a_new_lender_role_needs_a_bank_and_gets_one(city_client, finance_user, bank, form_data):
+    url = reverse("admin:auth_user_change", args=[finance_user.pk])
+    data = form_data(city_client, url) | {"groups": lender_group_pk()}
+    response = city_client.post(url, data)
+    assert response.status_code == 200 and "贷款银行账户必须指定所属银行。" in response.content.decode()
+    assert list(finance_user.groups.values_list("name", flat=True)) == ["finance"]
+    response = city_client.post(url, data | {"profile-0-organization": str(bank.pk)})
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get()
+    assert entry.changes["roles"] == [["finance"], ["lender"]]
+    assert entry.changes["organization"] == [None, bank.pk]
+
+
+@pytest.mark.parametrize("role", ["finance", "city_staff", "district_user"])
+def test_only_a_lender_names_a_bank(city_client, huangpu_user, bank, form_data, role):
+    from django.contrib.auth.models import Group
+
+    url = reverse("admin:auth_user_change", args=[huangpu_user.pk])
+    groups = str(Group.objects.get(name=role).pk)
+    if role == "district_user":  # a lender's group besides a member's: the member's role wins
+        groups = [groups, lender_group_pk()]
+    data = form_data(city_client, url) | {"groups": groups, "profile-0-organization": str(bank.pk)}
+    response = city_client.post(url, data)
+    assert response.status_code == 200
+    assert "只有贷款银行账户（lender）需要指定所属银行。" in response.content.decode()
+    huangpu_user.profile.refresh_from_db()
+    assert huangpu_user.profile.organization is None and not AuditEntry.objects.exists()
+
+
+def test_an_organisation_that_is_not_a_bank_is_refused(city_client, lender_user, bank, form_data):
+    from tests.factories import OrganizationFactory
+
+    company = OrganizationFactory()
+    url = reverse("admin:auth_user_change", args=[lender_user.pk])
+    data = form_data(city_client, url) | {"profile-0-organization": str(company.pk)}
+    response = city_client.post(url, data)
+    assert response.status_code == 200 and "选择一个有效的选项" in response.content.decode()
+    lender_user.profile.refresh_from_db()
+    assert lender_user.profile.organization == bank

@@ -87,6 +87,73 @@ def test_adduser_generates_a_password_when_none_is_given(capsys):
     assert User.objects.get(username="gen").check_password(password)
 
 
+# -- adduser: a lender and its bank -----------------------------------------------------------------
+
+
+def test_adduser_makes_a_lender_of_a_bank_named_by_its_name(capsys, bank):
+    call_command(
+        "adduser",
+        "bk1",
+        "--role",
+        "lender",
+        "--organization",
+        "测试甲银行广州分行",
+        "--password",
+        "Meili-bk1-2025",
+    )
+    user = User.objects.get(username="bk1")
+    assert access.role_of(user) == "lender" and access.bank_id_of(user) == bank.pk
+    assert not user.is_staff
+    assert "所属银行 测试甲银行广州分行" in capsys.readouterr().out
+    entry = AuditEntry.objects.get(action="account_upsert")
+    assert entry.changes["organization"] == [None, bank.pk] and "password" not in entry.changes
+
+
+def test_adduser_finds_a_bank_by_its_uscc_in_lower_case():
+    from tests.factories import BankFactory
+
+    bank = BankFactory(uscc="91440101190428327W")
+    call_command("adduser", "bk2", "--role", "lender", "--organization", " 91440101190428327w ")
+    assert access.bank_id_of(User.objects.get(username="bk2")) == bank.pk
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "lender", "--organization", "某建设投资有限公司"], "不是银行：贷款银行账户只能属于银行"),
+        (
+            ["--role", "lender", "--organization", "不存在的银行"],
+            "没有名称或统一社会信用代码为“不存在的银行”的机构",
+        ),
+        (["--role", "lender"], "贷款银行账户必须指定所属银行"),
+        (["--role", "lender", "--organization", "  "], "贷款银行账户必须指定所属银行"),
+        (
+            ["--role", "finance", "--organization", "测试甲银行广州分行"],
+            "只有贷款银行账户（lender）需要指定所属银行",
+        ),
+        (
+            ["--role", "district_user", "--district", "440112", "--organization", "测试甲银行广州分行"],
+            "只有贷款银行账户（lender）需要指定所属银行",
+        ),
+    ],
+)
+def test_adduser_refuses_a_lender_without_a_bank_and_a_bank_for_others(bank, args, message):
+    from tests.factories import OrganizationFactory
+
+    OrganizationFactory(name="某建设投资有限公司")
+    with pytest.raises(CommandError) as error:
+        call_command("adduser", "bk3", *args, "--password", "Meili-bk3-2025")
+    assert message in str(error.value)
+    assert not User.objects.filter(username="bk3").exists() and not AuditEntry.objects.exists()
+
+
+def test_adduser_moves_a_lender_to_another_role_and_drops_its_bank(bank):
+    call_command("adduser", "bk4", "--role", "lender", "--organization", bank.name)
+    call_command("adduser", "bk4", "--role", "finance")
+    user = User.objects.get(username="bk4")
+    assert access.role_of(user) == "finance" and access.bank_id_of(user) is None
+
+
 # -- seed ------------------------------------------------------------------------------------------
 
 
@@ -181,3 +248,23 @@ def test_demo_accounts_one_per_role_and_rerun_is_harmless(settings, capsys):
         "yuexiu": "district_user",
     }
     assert User.objects.get(username="huangpu").check_password("Meili-huangpu-2025")
+    # Without the seed there is no bank to put the bank accounts in: they are named, not made.
+    assert "bank     未建立：尚无银行“国家开发银行广东省分行”" in out
+
+
+def test_demo_accounts_of_two_banks_after_the_seed(settings, capsys):
+    from portfolio.seed import DEMO_BANKS
+
+    settings.DEBUG = True
+    call_command("seed", "--demo", "5", "--random-seed", "3")
+    call_command("demo_accounts")
+    call_command("demo_accounts")
+    out = capsys.readouterr().out
+    assert "bank     密码 Meili-bank-2025" in out and "国家开发银行广东省分行" in out
+    assert "bank2    密码 Meili-bank2-2025" in out
+    bank, bank2 = User.objects.get(username="bank"), User.objects.get(username="bank2")
+    assert access.role_of(bank) == access.role_of(bank2) == "lender"
+    assert bank.check_password("Meili-bank-2025") and bank2.check_password("Meili-bank2-2025")
+    assert bank.profile.organization == Organization.objects.get(name="国家开发银行广东省分行")
+    assert bank2.profile.organization.name == DEMO_BANKS[0] and DEMO_BANKS[0].startswith("【演示】")
+    assert User.objects.count() == 6

@@ -13,8 +13,10 @@ from portfolio.dashboard import dashboard_figures
 from portfolio.seed import seed_demo
 from projects.models import Project
 from tests.factories import (
+    DemandFactory,
     DisbursementFactory,
     FundingLineFactory,
+    IntentionFactory,
     LoanFactory,
     MilestoneFactory,
     ProjectFactory,
@@ -122,25 +124,51 @@ def test_dashboard_queries_do_not_grow(city_client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    # A loan with drawings and repayments from the start, so both runs do the same kinds of work.
+    # A loan with drawings and repayments, and a published demand a bank answered, from the start, so both
+    # runs do the same kinds of work.
     RepaymentFactory(loan=DisbursementFactory(loan__project__review_status="accepted").loan)
+    IntentionFactory(status="approved", approval_no="批-1")
     counts = {}
     for total in (10, 1000):
         seed_demo(total - Project.objects.count(), rng_seed=total)
         assert Project.objects.count() == total
+        for _ in range(total // 100):  # the platform grows too: 10 more answered demands for the second run
+            IntentionFactory(demand__project__review_status="accepted")
         with CaptureQueriesContext(connection) as captured:
             assert city_client.get(reverse("home")).status_code == 200
         counts[total] = len(captured)
-    # The sections' 19, the headline's 11 (the library's size, the funding gap, the dispatch's 9) and the
-    # navigation bar's unread notifications; the same for 10 projects as for 1,000.
-    assert counts[10] == counts[1000] <= 31, counts
+    # The sections' 19, the headline's 11 (the library's size, the funding gap, the dispatch's 9), the
+    # 政银企 platform's 2 and the navigation bar's unread notifications; the same for 10 projects as for
+    # 1,000.
+    assert counts[10] == counts[1000] <= 33, counts
 
 
 def test_dashboard_access_by_role(client, client_for, city_user, finance_user, huangpu_user, no_role_user):
     response = client.get(reverse("home"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
-    for user, status in ((city_user, 200), (finance_user, 200), (huangpu_user, 200), (no_role_user, 403)):
+    for user, status in (
+        (city_user, 200),
+        (finance_user, 200),
+        (huangpu_user, 200),
+        (no_role_user, 403),
+    ):
         assert client_for(user).get(reverse("home")).status_code == status
+
+
+def test_the_platform_figures_city_wide_and_for_a_district(city_user, huangpu_user, bank, client_for):
+    hp = DemandFactory(project__district=district("440112"), amount=D("50000000"))
+    yx = DemandFactory(project__district=district("440104"), amount=D("30000000"))
+    DemandFactory(project__district=district("440104"), status="draft")  # never shown to a bank
+    IntentionFactory(demand=hp, lender=bank, status="approved", approval_no="批-1", amount=D("20000000"))
+    IntentionFactory(demand=yx, lender=bank, status="withdrawn")
+    city = dashboard_figures(user=city_user)["platform"]
+    assert (city.published.count, city.published.amount) == (2, D("80000000"))
+    assert (city.matched.count, city.approved.count, city.approved.amount) == (2, 1, D("20000000"))
+    district_figures = dashboard_figures(user=huangpu_user)["platform"]
+    assert (district_figures.published.count, district_figures.matched.amount) == (1, D("50000000"))
+    html = client_for(city_user).get(reverse("home")).content.decode()
+    assert 'id="dashboard-published-count">2<' in html and "0.80 亿元" in html
+    assert reverse("financing:platform") in html
 
 
 def test_loans_of_projects_outside_the_library_are_left_out(small_library, city_user):

@@ -1,6 +1,7 @@
 """Every page × every role × own or another district's record: the expected status, and nothing leaked.
 
-黄埔 (440112) is the district user's own district; 越秀 (440104) is another district.
+黄埔 (440112) is the district user's own district; 越秀 (440104) is another district. For the lender, the
+sides are banks: 黄埔's loans are its own bank's, 越秀's another bank's.
 """
 
 import datetime
@@ -13,8 +14,10 @@ from portfolio.models import AuditEntry
 from projects.models import InvestmentPlan, Milestone, Problem, ProgressReport, Project
 from projects.selectors.progress import reporting_period
 from tests.factories import (
+    DemandFactory,
     DisbursementFactory,
     FundingLineFactory,
+    IntentionFactory,
     LoanFactory,
     MilestoneFactory,
     ProjectFactory,
@@ -26,7 +29,8 @@ pytestmark = pytest.mark.django_db
 ROLES = ["anonymous", "no_role", "lender", "city_staff", "finance", "district_user"]
 
 # view name → (object it takes, {role: status for GET}); "own"/"other" is the object's district.
-# 302 for anonymous users is the redirect to the login page; no_role and lender see nothing (403).
+# 302 for anonymous users is the redirect to the login page; no_role sees nothing (403); the lender's
+# statuses are in LENDER below.
 OK_FOR_ALL = {"city_staff": 200, "finance": 200, "district_user": 200}
 STAFF_ONLY = {"city_staff": 200, "finance": 403, "district_user": 403}
 EDITORS = {"city_staff": 200, "finance": 403, "district_user": 200}
@@ -69,12 +73,47 @@ MATRIX = {
     "problem_list": (None, OK_FOR_ALL),
     "problem_create": ("reporting", EDITORS),
     "problem_edit": ("problem", EDITORS),
+    # Banks: their loans, and the 政银企 platform.
+    "my_loans": (None, OK_FOR_ALL),
+    "platform": (None, {"city_staff": 200, "finance": 200, "district_user": 403}),
+    "project_summary": ("project", OK_FOR_ALL),
+    "demand_list": (None, OK_FOR_ALL),
+    "demand_create": ("demandable", EDITORS),
+    "demand_detail": ("demand", OK_FOR_ALL),
+    "demand_edit": ("draft_demand", EDITORS),
+    "demand_publish": ("draft_demand", POST_ONLY),
+    "demand_close": ("demand", POST_ONLY),
+    "intention_create": ("open_demand", {"city_staff": 403, "finance": 403, "district_user": 403}),
+    "intention_edit": ("intention", {"city_staff": 403, "finance": 403, "district_user": 403}),
+    "intention_approve": ("intention", POST_ONLY),
+    "intention_decline": ("intention", POST_ONLY),
+    "intention_withdraw": ("intention", POST_ONLY),
+    "intention_sign": ("approved_intention", POST_ONLY),
+}
+# A lender's status on its own bank's side and on the other bank's; every other page answers it 403.
+# The other bank's loans, intentions and the projects only they finance are not there (404); a published
+# demand is every bank's to read and answer.
+LENDER = {
+    "project_detail": (302, 404),  # to the project's summary
+    "loan_detail": (200, 404),
+    "disbursement_create": (200, 404),
+    "repayment_create": (200, 404),
+    "my_loans": (200, 200),
+    "project_summary": (200, 404),
+    "demand_list": (200, 200),
+    "demand_detail": (200, 200),
+    "intention_create": (200, 200),
+    "intention_edit": (200, 404),
+    "intention_approve": (405, 404),
+    "intention_decline": (405, 404),
+    "intention_withdraw": (405, 404),
 }
 # The reporting month (last month) and the one before it, which already has its report.
 PERIOD = reporting_period()
 EARLIER = (PERIOD - datetime.timedelta(days=1)).replace(day=1)
+FINANCING_PAGES = ("funding", "loan", "disbursement", "repayment", "my_loans", "platform", "project_summary")
 NAMESPACE = {
-    name: "financing" if name.startswith(("funding", "loan", "disbursement", "repayment")) else "projects"
+    name: "financing" if name.startswith((*FINANCING_PAGES, "demand", "intention")) else "projects"
     for name in MATRIX
 }
 # What a POST with valid data does, for the roles that may change things (others as for GET).
@@ -104,26 +143,41 @@ POST_OK = {
     "report_problem": {"city_staff": 302, "district_user": 302},
     "problem_create": {"city_staff": 302, "district_user": 302},
     "problem_edit": {"city_staff": 302, "district_user": 302},
+    "demand_create": {"city_staff": 302, "district_user": 302},
+    "demand_edit": {"city_staff": 302, "district_user": 302},
+    "demand_publish": {"city_staff": 302},
+    "demand_close": {"city_staff": 302},
+    "intention_create": {"lender": 302},
+    "intention_edit": {"lender": 302},
+    "intention_approve": {"lender": 302},
+    "intention_decline": {"lender": 302},
+    "intention_withdraw": {"lender": 302},
+    "intention_sign": {"city_staff": 302},
 }
+# What a lender's valid POST does on its own side (where it may act at all).
+POST_OK["disbursement_create"] = POST_OK["disbursement_create"] | {"lender": 302}
+POST_OK["repayment_create"] = POST_OK["repayment_create"] | {"lender": 302}
 
 
 def test_the_matrix_covers_every_page():
+    from financing import platform_urls
     from financing import urls as financing_urls
     from projects import urls as project_urls
 
-    names = {pattern.name for pattern in [*project_urls.urlpatterns, *financing_urls.urlpatterns]}
+    patterns = [*project_urls.urlpatterns, *financing_urls.urlpatterns, *platform_urls.urlpatterns]
+    names = {pattern.name for pattern in patterns if getattr(pattern, "name", None)}
     assert names == set(MATRIX)
 
 
 @pytest.fixture
-def world(role_users):
+def world(role_users, bank, other_bank):
     """A draft, an accepted project, a milestone, a loan and a funding line in each district; a project that
     reports monthly with a draft plan, a draft report with problems and a problem; and one user per role."""
     objects = {}
-    for side, code in (("own", "440112"), ("other", "440104")):
+    for side, code, lender in (("own", "440112", bank), ("other", "440104", other_bank)):
         project = ProjectFactory(name=f"{side}-项目", district=district(code))
         accepted = ProjectFactory(name=f"{side}-已入库", district=district(code), review_status="accepted")
-        loan = LoanFactory(project=project, principal=Decimal("1000.00"))
+        loan = LoanFactory(project=project, lender=lender, principal=Decimal("1000.00"))
         DisbursementFactory(loan=loan, amount=Decimal("100.00"))
         objects[side] = {
             "project": project,
@@ -131,6 +185,21 @@ def world(role_users):
             "milestone": MilestoneFactory(project=project),
             "loan": loan,
             "funding_line": FundingLineFactory(project=project),
+        }
+        # The platform: a published demand answered by the side's bank, one nobody answered, a draft, and
+        # on the financed project a closed demand with the side's bank's approved intention (closed, so
+        # that the project stays the side's bank's alone).
+        demand = DemandFactory(project__name=f"{side}-需求", project__district=district(code))
+        closed = DemandFactory(project=project, status="closed")
+        objects[side] |= {
+            "demand": demand,
+            "open_demand": DemandFactory(project__district=district(code)),
+            "draft_demand": DemandFactory(project=accepted, status="draft"),
+            "demandable": ProjectFactory(district=district(code), review_status="accepted"),
+            "intention": IntentionFactory(demand=demand, lender=lender),
+            "approved_intention": IntentionFactory(
+                demand=closed, lender=lender, status="approved", approval_no="SX-1"
+            ),
         }
         reporting = ProjectFactory(
             name=f"{side}-实施",
@@ -173,7 +242,9 @@ def expected(name, role, side):
     kind, statuses = MATRIX[name]
     if role == "anonymous":
         return 302
-    if role in ("no_role", "lender"):
+    if role == "lender":
+        return LENDER.get(name, (403, 403))[0 if side == "own" else 1]
+    if role == "no_role":
         return 403
     if role == "district_user" and side == "other" and kind is not None:
         return 404
@@ -250,6 +321,20 @@ def valid_post(name, objects):
     if name in ("report_return", "report_accept", "report_reopen"):
         prefix = name.removeprefix("report_")
         return {f"{prefix}-version": str(objects["report"].version), f"{prefix}-comment": "请核实"}
+    if name in ("demand_create", "demand_edit"):
+        return {
+            "amount": "1000000",
+            "term_months": "120",
+            "purpose": "河道整治",
+            "contact_name": "",
+            "contact_phone": "",
+        }
+    if name in ("intention_create", "intention_edit"):
+        return {"amount": "500000", "term_months": "120", "indicative_rate": "3.1", "note": ""}
+    if name == "intention_approve":
+        return {"approval_no": "SX-9"}
+    if name == "intention_sign":
+        return {"loan": objects["loan"].pk}
     if name in ("problem_create", "problem_edit"):
         return {
             "category": "funding",
@@ -326,3 +411,23 @@ def test_finance_changes_nothing_anywhere(client_for, finance_user, world):
             response = client.post(url_for(name, kind, objects[side]), valid_post(name, objects[side]))
             assert response.status_code == 403, name
     assert AuditEntry.objects.count() == before
+
+
+def test_a_bank_finds_nothing_of_the_other_bank_on_any_page(client_for, world, other_bank):
+    """Every page a bank may open, on either side: the other bank, its loans and the project only it
+    finances are nowhere; the other district's published demand is (every bank's to answer)."""
+    objects, users = world
+    client = client_for(users["lender"])
+    other = objects["other"]
+    opened = 0
+    for name, (kind, _statuses) in MATRIX.items():
+        for side in ("own", "other") if kind else ("own",):
+            if expected(name, "lender", side) != 200:
+                continue
+            html = client.get(url_for(name, kind, objects[side])).content.decode()
+            opened += 1
+            assert other_bank.name not in html, (name, side)
+            assert "other-项目" not in html, (name, side)
+            assert f"/loans/{other['loan'].pk}/" not in html, (name, side)
+    assert opened >= 10
+    assert "other-需求" in client.get(reverse("financing:demand_list")).content.decode()

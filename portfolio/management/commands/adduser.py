@@ -8,7 +8,8 @@ from portfolio.services import account_upsert
 class Command(BaseCommand):
     help = (
         "新建或更新一个账户及其角色："
-        "adduser USERNAME --role ROLE [--district CODE] [--organization 银行名称或统一社会信用代码] [--password PW]"
+        "adduser USERNAME --role ROLE [--district CODE] "
+        "[--organization 银行名称或统一社会信用代码] [--password PW]"
     )
 
     def add_arguments(self, parser):

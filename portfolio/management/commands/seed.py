@@ -2,14 +2,14 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from portfolio.seed import DEMO_PREFIX, seed_demo, seed_real
+from portfolio.seed import DEMO_PREFIX, seed_demo, seed_demo_platform, seed_real
 from projects.models import Project
 
 
 class Command(BaseCommand):
     help = (
-        "载入真实种子数据（两个首开项目及其贷款）；--demo N 另外生成 N 个演示项目。"
-        "重复运行不会重复载入真实数据。"
+        "载入真实种子数据（两个首开项目及其贷款）；--demo N 另外生成 N 个演示项目，"
+        "以及一次政银企演示数据（融资需求、授信意向）。重复运行不会重复载入真实数据和政银企演示数据。"
     )
 
     def add_arguments(self, parser):
@@ -24,10 +24,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"真实种子数据：新建 {created} 条记录" if created else "真实种子数据已存在，未作改动"
         )
-        if demo and demo_once and Project.objects.filter(code__startswith=DEMO_PREFIX).exists():
-            self.stdout.write("已有演示项目，未再生成")
+        if not demo:
             return
-        if demo:
+        if demo_once and Project.objects.filter(code__startswith=DEMO_PREFIX).exists():
+            self.stdout.write("已有演示项目，未再生成")
+        else:
             started = time.perf_counter()
             seed_demo(demo, rng_seed=random_seed)
             self.stdout.write(f"生成演示项目 {demo} 个，用时 {time.perf_counter() - started:.1f} 秒")
+        # Once, on the demo projects there are (also those of a library seeded before the platform came).
+        demands = seed_demo_platform()
+        if demands:
+            self.stdout.write(f"生成政银企演示数据：融资需求 {demands} 项及各银行的授信意向")
