@@ -152,6 +152,13 @@ def loan_terms_check(*, loan: Loan) -> None:
                     % {"m": loan.maturity, "d": drawn["last"]}
                 }
             )
+    signed = CreditIntention.objects.filter(loan=loan).select_related("demand").first()
+    if signed is not None:
+        # The loan a bank's intention was signed as stays that bank's, on that demand's project.
+        if loan.lender_id != signed.lender_id:
+            raise ValidationError({"lender": _("该贷款已关联本行授信意向的签约，不能更换贷款银行。")})
+        if loan.project_id != signed.demand.project_id:
+            raise ValidationError({"project": _("该贷款已关联授信意向的签约，不能改到其他项目。")})
     if loan.annual_rate is not None:
         subsidy = loan.subsidies.aggregate(highest=Max("subsidy_rate"))["highest"]
         if subsidy is not None and subsidy > loan.annual_rate:
@@ -273,6 +280,8 @@ def demand_create(*, acting_user, project: Project, **fields) -> FinancingDemand
     """A draft financing demand for a library project, by city staff or the project's own district."""
     access.require_project_editor(acting_user, project)
     reject_unknown_fields(fields, DEMAND_FIELDS)
+    # The project locked: two drafts at once would both pass the one-open-demand check.
+    project = Project.objects.select_for_update().get(pk=project.pk)
     if project.review_status != ReviewStatus.ACCEPTED:
         raise ValidationError({"project": _("只有已入库的项目可以发布融资需求。")})
     demand = FinancingDemand(project=project, created_by=acting_user, **fields)
@@ -363,7 +372,8 @@ def intention_create(*, acting_user, demand: FinancingDemand, **fields) -> Credi
     link = demand.get_absolute_url()
     project = demand.project
     recipients = User.objects.filter(is_active=True).filter(
-        Q(groups__name=access.CITY_STAFF)
+        Q(is_superuser=True)
+        | Q(groups__name=access.CITY_STAFF)
         | Q(groups__name=access.DISTRICT_USER, profile__district=project.district_id)
     )
     for user in recipients.distinct():

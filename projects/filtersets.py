@@ -107,8 +107,10 @@ class ProjectFilterSet(ScopedFilterSet):
     def with_source(self, queryset, name, value):
         from financing.models import FundingLine
 
-        # A subquery rather than a join: a project with two lines of the type appears once.
-        return queryset.filter(pk__in=FundingLine.objects.filter(source_type=value).values("project"))
+        # A subquery rather than a join: a project with two lines of the type appears once. Only the lines
+        # the user may see answer (a bank sees none: the filter must not tell it of other banks' money).
+        lines = FundingLine.objects.visible_to(self.user).filter(source_type=value)
+        return queryset.filter(pk__in=lines.values("project"))
 
 
 class UnitFilterSet(ScopedFilterSet):

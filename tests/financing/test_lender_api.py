@@ -513,3 +513,22 @@ def test_a_banks_export_queries_do_not_grow_with_its_loans(api_client, lender_us
                 b"".join(response.streaming_content)
             counts.append((name, len(captured)))
     assert counts[:2] == counts[2:], counts
+
+
+def test_the_source_type_filter_tells_a_bank_nothing_of_funding_lines(
+    api_client, lender_user, bank, other_bank
+):
+    """A bank sees no funding lines: filtering its projects by a source type must not reveal, say, the
+    interest subsidy tied to another bank's loan on a project both finance."""
+    from tests.factories import FundingLineFactory
+
+    own = LoanFactory(lender=bank)
+    others = LoanFactory(project=own.project, lender=other_bank)
+    FundingLineFactory(
+        project=own.project, source_type="interest_subsidy", loan=others, subsidy_rate=Decimal("1.0")
+    )
+    client = api_client(lender_user)
+    everything = client.get("/api/v1/projects/").json()["count"]
+    assert everything == 1
+    assert client.get("/api/v1/projects/", {"source_type": "interest_subsidy"}).json()["count"] == 0
+    assert client.get("/api/v1/projects/", {"source_type": "special_bond"}).json()["count"] == 0

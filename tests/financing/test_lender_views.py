@@ -318,3 +318,15 @@ def test_a_bank_of_its_own_is_not_another_banks(client_for, lender_user, bank):
     LoanFactory(lender=twin, contract_no="营业部合同")
     html = html_of(client_for(lender_user), reverse("financing:my_loans"))
     assert "营业部合同" not in html
+
+
+def test_a_bank_is_told_of_a_published_demand_by_the_bell(client_for, lender_user, city_user):
+    from financing import services
+    from tests.factories import DemandFactory
+
+    demand = DemandFactory(status="draft", published_on=None)
+    services.demand_publish(acting_user=city_user, demand=demand)
+    html = html_of(client_for(lender_user), reverse("financing:my_loans"))
+    assert 'id="notification-bell"' in html and 'id="notification-count"' in html
+    listing = html_of(client_for(lender_user), reverse("notifications:list"))
+    assert demand.project.name in listing and demand.get_absolute_url() in listing

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from financing import services
-from financing.models import CreditIntention, FinancingDemand
+from financing.models import CreditIntention, FinancingDemand, Loan
 from portfolio.models import AuditEntry, Notification
 from tests.factories import (
     DemandFactory,
@@ -314,3 +314,36 @@ def test_only_city_staff_sign(request, bank, user):
         services.intention_sign(acting_user=request.getfixturevalue(user), intention=intention, loan=loan)
     intention.refresh_from_db()
     assert intention.status == "approved" and intention.loan is None
+
+
+def test_a_signed_loan_stays_the_banks_on_the_demands_project(city_user, bank, other_bank):
+    """Once an intention is signed as a loan, the loan changes neither its bank nor its project, through
+    the service or the admin's check: the bank would otherwise read another bank's loan on its intention."""
+    loan = LoanFactory(lender=bank)
+    IntentionFactory(
+        demand=DemandFactory(project=loan.project),
+        lender=bank,
+        status="signed",
+        approval_no="SX-1",
+        loan=loan,
+    )
+    with pytest.raises(ValidationError) as error:
+        services.loan_update(acting_user=city_user, loan=loan, lender=other_bank)
+    assert list(messages(error)) == ["lender"]
+    loan.refresh_from_db()
+    moved = Loan.objects.get(pk=loan.pk)
+    moved.project = library_project()  # as the admin's form would set it
+    with pytest.raises(ValidationError) as error:
+        services.loan_terms_check(loan=moved)
+    assert list(messages(error)) == ["project"]
+    assert loan.lender == bank
+    services.loan_update(acting_user=city_user, loan=loan, contract_no="HT-2026-01")  # other terms change
+
+
+def test_a_superuser_is_told_of_an_intention_too(lender_user):
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="root", is_superuser=True)
+    demand = DemandFactory(project=library_project())
+    services.intention_create(acting_user=lender_user, demand=demand, **INTENTION)
+    assert Notification.objects.filter(user=admin, kind="intention_received").count() == 1
