@@ -106,19 +106,21 @@ def scope_q(user, path: str | None, model=None) -> Q:
 
 def lender_q(user, model) -> Q:
     """What of `model` a lender sees: the records its `lender_paths` lead to the lender's bank from, and
-    those matching its `lender_public`. Paths through a to-many relation would repeat a record once per
-    match, so the condition is a subquery of the model's own ids."""
+    those matching its `lender_public`. A path through a to-many relation would repeat a record once per
+    match, and paths ORed in one query join every relation at once, so each path is a subquery of the
+    model's own ids of its own (an inner join each), and the record is in any of them."""
     paths = getattr(model, "lender_paths", ())
     if paths == LENDER_SEES_ALL:
         return Q()
     bank = bank_id_of(user)
-    conditions = [Q(**{path: bank}) for path in paths] if bank else []
+    lookups = [{path: bank} for path in paths] if bank else []
     public = getattr(model, "lender_public", None)
     if public is not None:
-        conditions.append(Q(**public))
-    if not conditions:
+        lookups.append(public)
+    if not lookups:
         return NOTHING
-    return Q(pk__in=model._base_manager.filter(reduce(or_, conditions)).values("pk"))
+    records = model._base_manager
+    return reduce(or_, (Q(pk__in=records.filter(**lookup).values("pk")) for lookup in lookups))
 
 
 def is_lender_of(user, loan) -> bool:
