@@ -1,6 +1,7 @@
 """financing.xlsx: funding lines, loans, disbursements, repayments and the repayment schedules of the
 projects a list shows, one sheet each, in a fixed number of queries."""
 
+from portfolio import access
 from portfolio.excel import Column, Sheet, field, heading, labels, new_workbook, rows_of
 
 from .choices import FundingStatus, LoanStatus, RepaymentMethod, SourceType
@@ -62,9 +63,12 @@ def financing_workbook(*, rows, user, filters: dict, scope: str):
         field("贴息贷款", "loan__lender__name", width=22),
         field("贴息率（%）", "subsidy_rate", kind="percent", width=10),
     ]
-    lines = FundingLine.objects.visible_to(user).filter(project__in=ids)
-    order = ("project__district", "project__code", "year", "pk")
-    counts["funding_lines"] = _sheet(workbook, "资金来源", columns, lines, order, title)
+    # A bank sees no funding lines: its workbook has no sheet of them rather than an empty one.
+    counts["funding_lines"] = 0
+    if access.role_of(user) != access.LENDER:
+        lines = FundingLine.objects.visible_to(user).filter(project__in=ids)
+        order = ("project__district", "project__code", "year", "pk")
+        counts["funding_lines"] = _sheet(workbook, "资金来源", columns, lines, order, title)
 
     columns = [
         *_project("project"),
