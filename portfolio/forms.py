@@ -37,6 +37,20 @@ class ServiceValidatedForm(BootstrapMixin, forms.ModelForm):
         pass
 
 
+def style_filters(form, *, everything: str | None = None, names=None) -> None:
+    """A list's filter form in small Bootstrap controls. With `everything` (全部), the empty choice of each
+    choice field among `names` (all of them without names) reads so."""
+    for name, field in form.fields.items():
+        if everything is not None and hasattr(field, "choices") and (names is None or name in names):
+            if hasattr(field, "empty_label"):
+                field.empty_label = everything
+            field.widget.choices = [("", everything), *(c for c in field.choices if c[0] not in ("", None))]
+        select = isinstance(field.widget, forms.Select)
+        field.widget.attrs.setdefault(
+            "class", "form-select form-select-sm" if select else "form-control form-control-sm"
+        )
+
+
 def show_errors(form, error: ValidationError) -> None:
     """Put a service's ValidationError on the form: beside its field when the form has one."""
     if hasattr(error, "error_dict"):

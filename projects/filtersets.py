@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from financing.choices import SourceType
 from portfolio.filters import AmountFilter, IdFilter, IntegerFilter, MonthFilter, ScopedFilterSet
+from portfolio.forms import style_filters
 
 from .choices import (
     Category,
@@ -84,13 +85,7 @@ class ProjectFilterSet(ScopedFilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["unit"].queryset = Unit.objects.visible_to(self.user).select_related("district")
-        for field in self.form.fields.values():
-            css = (
-                "form-select form-select-sm"
-                if isinstance(field.widget, forms.Select)
-                else "form-control form-control-sm"
-            )
-            field.widget.attrs.setdefault("class", css)
+        style_filters(self.form)
 
     def search(self, queryset, name, value):
         value = value.strip()

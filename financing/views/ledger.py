@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portfolio import access
-from portfolio.forms import page_size, query_without, write_form
+from portfolio.forms import page_size, query_without, style_filters, write_form
 from projects.models import Project
 
 from .. import services
@@ -56,10 +56,7 @@ def my_loans(request):
     lender = access.role_of(user) == access.LENDER
     # The form shows what was asked and any invalid value; the list leaves an invalid value out.
     filterset = LoanFilterSet(request.GET or None, queryset=Loan.objects.none(), user=user)
-    for name in ("district", "status"):
-        field = filterset.form.fields[name]
-        field.widget.choices = [("", _("全部")), *(c for c in field.choices if c[0] not in ("", None))]
-        field.widget.attrs.setdefault("class", "form-select form-select-sm")
+    style_filters(filterset.form, everything=_("全部"), names=("district", "status"))
     loans = loan_list(user=user, params=request.GET, strict=False).select_related(
         "project__district", "lender", "borrower"
     )

@@ -10,7 +10,6 @@ bank's, nor how many a demand has), and of a project only its summary: no contac
 milestones, and only its own bank's loans.
 """
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -22,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from portfolio import access
-from portfolio.forms import page_size, query_without, write_form
+from portfolio.forms import page_size, query_without, style_filters, write_form
 from portfolio.money import ZERO_YUAN
 from projects.models import Project
 
@@ -69,16 +68,6 @@ def _error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def _style_filters(form) -> None:
-    for field in form.fields.values():
-        css = (
-            "form-select form-select-sm"
-            if isinstance(field.widget, forms.Select)
-            else "form-control form-control-sm"
-        )
-        field.widget.attrs.setdefault("class", css)
-
-
 # Financing demands
 
 
@@ -88,7 +77,7 @@ def demand_list(request):
     lender = _is_lender(user)
     # The form shows what was asked and any invalid value; the list leaves an invalid value out.
     filterset = DemandFilterSet(request.GET or None, queryset=FinancingDemand.objects.none(), user=user)
-    _style_filters(filterset.form)
+    style_filters(filterset.form)
     hidden = {"project", "status"} if lender else {"project"}
     demands = selectors.demand_list(user=user, params=request.GET, strict=False)
     totals = demands.order_by().aggregate(count=Count("pk"), amount=Coalesce(Sum("amount"), ZERO_YUAN))

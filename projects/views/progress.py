@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from portfolio import access
 from portfolio.audit import describe_history
-from portfolio.forms import page_size, posted_version, query_without, write_form
+from portfolio.forms import page_size, posted_version, query_without, style_filters, write_form
 from portfolio.models import AuditEntry
 from portfolio.workdays import month_of, parse_month, previous_month
 
@@ -421,16 +421,7 @@ def report_review_queue(request):
 def problem_list(request):
     # The form shows what was asked and any invalid value; the list leaves an invalid value out.
     filterset = ProblemFilterSet(request.GET or None, queryset=Problem.objects.none(), user=request.user)
-    for field in filterset.form.fields.values():
-        if hasattr(field, "empty_label"):
-            field.empty_label = _("全部")
-        if hasattr(field, "choices"):
-            field.widget.choices = [
-                ("", _("全部")),
-                *(choice for choice in field.choices if choice[0] not in ("", None)),
-            ]
-        css = "form-select form-select-sm" if hasattr(field, "choices") else "form-control form-control-sm"
-        field.widget.attrs.setdefault("class", css)
+    style_filters(filterset.form, everything=_("全部"))
     problems = selectors.problem_list(user=request.user, params=request.GET, strict=False)
     page = Paginator(problems, page_size(request)).get_page(request.GET.get("page"))
     for problem in page:
