@@ -82,3 +82,14 @@ class IntentionStatus(models.TextChoices):
 LIVE_INTENTIONS = (IntentionStatus.INTENDED, IntentionStatus.APPROVED, IntentionStatus.SIGNED)
 # The intentions whose credit the bank has approved (signed ones were approved first).
 CREDIT_APPROVED = (IntentionStatus.APPROVED, IntentionStatus.SIGNED)
+
+
+class BatchStatus(models.TextChoices):
+    OPEN = "open", _("申报中")
+    CLOSED = "closed", _("已结束")
+
+
+class EntryOutcome(models.TextChoices):
+    PENDING = "pending", _("待批复")
+    APPROVED = "approved", _("获批")
+    REJECTED = "rejected", _("未获批")

@@ -150,16 +150,8 @@ class ProjectAdmin(AuditedAdmin):
         ),
         (_("投资与计划"), {"fields": ["content", "total_investment", "start_year", "end_year", "remarks"]}),
         (
-            _("前期手续与开工"),
-            {
-                "fields": [
-                    "feasibility_approval_no",
-                    "land_approval_no",
-                    "eia_required",
-                    "eia_approval_no",
-                    "construction_started_on",
-                ]
-            },
+            _("收益平衡与开工"),
+            {"fields": ["expected_revenue", "debt_service", "construction_started_on"]},
         ),
         (_("联系人"), {"fields": ["contact_name", "contact_phone"]}),
         (_("状态"), {"fields": [*readonly_fields, "is_demo"]}),

@@ -89,3 +89,36 @@ DISTRICTS = [
 ]
 # Division codes a national project code may carry in its region block: the city itself and its districts.
 GUANGZHOU_DIVISION_CODES = frozenset({"440100", *(code for code, _name in DISTRICTS)})
+
+
+class ProcedureKind(models.TextChoices):
+    """前期手续: the preparatory procedures of a project, in the order they are usually done."""
+
+    PROPOSAL = "proposal", _("项目建议书")
+    FEASIBILITY = "feasibility", _("可研批复")
+    LAND = "land", _("用地")
+    PLANNING = "planning", _("规划许可")
+    EIA = "eia", _("环评")
+    ENERGY = "energy", _("节能审查")
+    FOREST = "forest", _("使用林地")
+    WATER_CONSERVATION = "water_conservation", _("水土保持")
+    CONSTRUCTION_PERMIT = "construction_permit", _("施工许可")
+
+
+class ProcedureStatus(models.TextChoices):
+    NOT_NEEDED = "not_needed", _("无需办理")
+    PENDING = "pending", _("未办理")
+    IN_PROGRESS = "in_progress", _("办理中")
+    DONE = "done", _("已办结")
+
+
+# A procedure that is done, or that the project does not need, asks nothing more of it.
+PROCEDURE_SATISFIED = (ProcedureStatus.DONE, ProcedureStatus.NOT_NEEDED)
+
+
+class DocumentKind(models.TextChoices):
+    APPROVAL = "approval", _("批复文件")
+    CONTRACT = "contract", _("合同")
+    FUNDING = "funding", _("资金文件")
+    PHOTO = "photo", _("照片")
+    OTHER = "other", _("其他")

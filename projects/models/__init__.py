@@ -1,14 +1,19 @@
-"""Projects' tables: the register (project.py) and the monthly dispatch (progress.py)."""
+"""Projects' tables: the register (project.py), the monthly dispatch (progress.py), and the preparatory
+procedures with their documents (preparation.py)."""
 
+from .preparation import DOCUMENT_MAX_BYTES, Document, Procedure
 from .progress import InvestmentPlan, Problem, ProgressReport
 from .project import NATIONAL_CODE_TAKEN, District, Milestone, Project, ReviewRecord, StageChange, Unit
 
 __all__ = [
+    "DOCUMENT_MAX_BYTES",
     "NATIONAL_CODE_TAKEN",
     "District",
+    "Document",
     "InvestmentPlan",
     "Milestone",
     "Problem",
+    "Procedure",
     "ProgressReport",
     "Project",
     "ReviewRecord",

@@ -87,11 +87,24 @@ class Project(models.Model):
     remarks = models.TextField(_("备注"), blank=True)
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
-    # Preparatory approvals (前期手续), the conditions of the move to 成熟.
-    feasibility_approval_no = models.CharField(_("可研批复文号"), max_length=100, blank=True)
-    land_approval_no = models.CharField(_("用地批复文号"), max_length=100, blank=True)
-    eia_required = models.BooleanField(_("需要环评"), default=True)
-    eia_approval_no = models.CharField(_("环评批复文号"), max_length=100, blank=True)
+    # 收益与融资自求平衡: the figures of the financing-balance plan that a special bond (专项债) asks for; the
+    # coverage is the revenue over the debt service. The preparatory approvals are the project's procedures.
+    expected_revenue = models.DecimalField(
+        _("预期收益（元）"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("融资期内项目可用于还本付息的收益合计（元），见收益与融资自求平衡方案"),
+    )
+    debt_service = models.DecimalField(
+        _("融资本息（元）"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("融资期内应还本金与利息合计（元）"),
+    )
     # The condition of the move to 实施.
     construction_started_on = models.DateField(
         _("开工日期"), null=True, blank=True, validators=[plausible_date]
@@ -160,6 +173,12 @@ class Project(models.Model):
                 condition=Q(review_status__in=ReviewStatus.values), name="project_review_status_valid"
             ),
             models.CheckConstraint(condition=Q(category__in=Category.values), name="project_category_valid"),
+            models.CheckConstraint(
+                condition=(Q(expected_revenue__isnull=True) | Q(expected_revenue__gte=0))
+                & (Q(debt_service__isnull=True) | Q(debt_service__gt=0)),
+                name="project_balance_figures_plausible",
+                violation_error_message=_("预期收益不能为负数，融资本息必须大于零。"),
+            ),
         ]
 
     def __str__(self):

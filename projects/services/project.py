@@ -36,10 +36,8 @@ PROJECT_FIELDS = (
     "remarks",
     "contact_name",
     "contact_phone",
-    "feasibility_approval_no",
-    "land_approval_no",
-    "eia_required",
-    "eia_approval_no",
+    "expected_revenue",
+    "debt_service",
     "construction_started_on",
 )
 MILESTONE_FIELDS = ("name", "planned_date", "actual_date", "responsible", "note")

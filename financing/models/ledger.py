@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from portfolio.access import ScopedQuerySet
 from portfolio.validators import plausible_date
 
-from .choices import (
+from ..choices import (
     CREDIT_APPROVED,
     LIVE_INTENTIONS,
     DemandStatus,
@@ -25,7 +25,7 @@ from .choices import (
     RepaymentMethod,
     SourceType,
 )
-from .validators import USCC_PATTERN, uscc_check_character, uscc_check_passes, validate_uscc_shape
+from ..validators import USCC_PATTERN, uscc_check_character, uscc_check_passes, validate_uscc_shape
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
