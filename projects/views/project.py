@@ -12,6 +12,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
 from financing.models import FundingLine, Loan
+from financing.readiness import readiness_panel
 from financing.selectors import funding_by_source, with_loan_balances
 from portfolio import access
 from portfolio.audit import describe_history
@@ -25,6 +26,8 @@ from ..choices import ReviewStatus, Stage
 from ..filtersets import ProjectFilterSet
 from ..forms import MilestoneForm, ProjectForm, ReviewForm, StageForm
 from ..models import Milestone, Project
+from ..selectors import documents as document_selectors
+from ..selectors import preparation as preparation_selectors
 from ..selectors import progress as progress_selectors
 from ..services import progress as progress_services
 
@@ -122,6 +125,11 @@ def project_detail(request, pk):
         # Each month not yet reported links to its form (which says why when the month is not reported).
         "can_fill_months": editor and project.in_library,
     }
+    # The preparatory procedures, the readiness for each funding programme, and the documents: each
+    # panel's selector gives its template what it shows and what the user may do there.
+    context["procedures_panel"] = preparation_selectors.procedures_panel(user=user, project=project)
+    context["readiness_panel"] = readiness_panel(user=user, project=project)
+    context["documents_panel"] = document_selectors.documents_panel(user=user, project=project)
     return render(request, "projects/project_detail.html", context)
 
 
