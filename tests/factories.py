@@ -6,6 +6,8 @@ from django.contrib.auth.models import Group, User
 
 from financing.choices import DemandStatus, FundingStatus, OrganizationKind, SourceType
 from financing.models import (
+    ApplicationBatch,
+    BatchEntry,
     CreditIntention,
     Disbursement,
     FinancingDemand,
@@ -15,8 +17,8 @@ from financing.models import (
     Repayment,
 )
 from portfolio.models import Profile
-from projects.choices import Category
-from projects.models import District, Milestone, Project, Unit
+from projects.choices import Category, ProcedureStatus
+from projects.models import District, Milestone, Procedure, Project, Unit
 
 
 def district(code: str = "440112") -> District:
@@ -158,6 +160,39 @@ class RepaymentFactory(factory.django.DjangoModelFactory):
     loan = factory.SubFactory(LoanFactory)
     date = datetime.date(2025, 6, 1)
     principal = Decimal("1.00")
+
+
+class ProcedureFactory(factory.django.DjangoModelFactory):
+    """A preparatory procedure, done (with its approval number) unless told otherwise."""
+
+    class Meta:
+        model = Procedure
+
+    project = factory.SubFactory(ProjectFactory)
+    kind = "feasibility"
+    status = ProcedureStatus.DONE
+    approval_no = factory.Sequence(lambda n: f"穗发改〔2026〕{n + 1}号")
+    authority = "广州市发展和改革委员会"
+
+
+class BatchFactory(factory.django.DjangoModelFactory):
+    """An open 申报 batch of 2026's special bonds."""
+
+    class Meta:
+        model = ApplicationBatch
+
+    programme = SourceType.SPECIAL_BOND
+    year = 2026
+    name = factory.Sequence(lambda n: f"2026年第{n + 1}批专项债券")
+
+
+class BatchEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BatchEntry
+
+    batch = factory.SubFactory(BatchFactory)
+    project = factory.SubFactory(ProjectFactory, review_status="accepted")
+    requested_amount = Decimal("20000000.00")
 
 
 def spread_projects() -> dict:
