@@ -1,10 +1,21 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from portfolio.admin import AuditedAdmin, ReadOnlyInline
+from projects.choices import Category, ProcedureKind, Stage
 
-from .models import Disbursement, FundingLine, Loan, Organization, Repayment
+from .models import (
+    ApplicationBatch,
+    BatchEntry,
+    Disbursement,
+    FundingLine,
+    Loan,
+    Organization,
+    ProgrammeRule,
+    Repayment,
+)
 from .services import LOAN_FIELDS, disbursement_check, loan_terms_check, repayment_check
 
 
@@ -145,3 +156,103 @@ class DisbursementAdmin(AuditedAdmin):
 class RepaymentAdmin(DisbursementAdmin):
     form = RepaymentForm
     list_display = ["loan", "date", "principal", "interest"]
+
+
+# 申报条件 and batches
+
+
+class ProgrammeRuleForm(forms.ModelForm):
+    """The JSON lists of codes as checkboxes: only valid codes can be chosen, and the model's clean checks
+    them again."""
+
+    required_procedures = forms.MultipleChoiceField(
+        label=ProgrammeRule._meta.get_field("required_procedures").verbose_name,
+        choices=ProcedureKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=ProgrammeRule._meta.get_field("required_procedures").help_text,
+    )
+    stages = forms.MultipleChoiceField(
+        label=ProgrammeRule._meta.get_field("stages").verbose_name,
+        choices=Stage.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=ProgrammeRule._meta.get_field("stages").help_text,
+    )
+    categories = forms.MultipleChoiceField(
+        label=ProgrammeRule._meta.get_field("categories").verbose_name,
+        choices=Category.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=ProgrammeRule._meta.get_field("categories").help_text,
+    )
+
+    class Meta:
+        model = ProgrammeRule
+        fields = [
+            "programme",
+            "active",
+            "required_procedures",
+            "requires_national_code",
+            "stages",
+            "categories",
+            "min_revenue_coverage",
+            "note",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, choices in (
+            ("required_procedures", ProcedureKind),
+            ("stages", Stage),
+            ("categories", Category),
+        ):
+            if name in cleaned:
+                chosen = set(cleaned[name])
+                cleaned[name] = [code for code in choices.values if code in chosen]  # the checklist's order
+        return cleaned
+
+
+@admin.register(ProgrammeRule)
+class ProgrammeRuleAdmin(AuditedAdmin):
+    form = ProgrammeRuleForm
+    list_display = ["programme", "active", "requires_national_code", "min_revenue_coverage", "updated_at"]
+    list_filter = ["active"]
+    readonly_fields = ["updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BatchEntryInline(ReadOnlyInline):
+    model = BatchEntry
+    fields = ["project", "requested_amount", "overridden", "outcome", "approved_amount", "document_no"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
+@admin.register(ApplicationBatch)
+class ApplicationBatchAdmin(AuditedAdmin):
+    """Read-only: batches and their entries are written on the 申报 pages, through their rules."""
+
+    list_display = ["name", "programme", "year", "status", "deadline", "opened_at"]
+    list_filter = ["programme", "year", "status"]
+    search_fields = ["name"]
+    inlines = [BatchEntryInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import platform_urls
+from . import platform_urls, readiness_urls
 from .views import ledger as views
 
 app_name = "financing"
@@ -15,4 +15,5 @@ urlpatterns = [
     path("loans/<int:pk>/disbursements/new/", views.disbursement_create, name="disbursement_create"),
     path("loans/<int:pk>/repayments/new/", views.repayment_create, name="repayment_create"),
     path("", include(platform_urls)),
+    path("", include(readiness_urls)),
 ]

@@ -7,11 +7,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from financing.api import readiness
 from financing.api import views as financing
 from portfolio.api.auth import TokenView
 from portfolio.dispatch.api import DispatchBulletin, DispatchExport, DispatchView
 from projects.api import views as projects
+from projects.api.documents import DocumentViewSet
 from projects.api.imports import ReportImport, ReportImportTemplate
+from projects.api.preparation import ProcedureViewSet
 
 # Redoc styles its page from script (inline styles) and renders in a worker made from a blob.
 redoc = csp_update({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(
@@ -27,18 +30,23 @@ router.register("milestones", projects.MilestoneViewSet, basename="milestone")
 router.register("investment-plans", projects.InvestmentPlanViewSet, basename="investment-plan")
 router.register("progress-reports", projects.ProgressReportViewSet, basename="progress-report")
 router.register("problems", projects.ProblemViewSet, basename="problem")
+router.register("procedures", ProcedureViewSet, basename="procedure")
+router.register("documents", DocumentViewSet, basename="document")
 router.register("funding-lines", financing.FundingLineViewSet, basename="funding-line")
 router.register("loans", financing.LoanViewSet, basename="loan")
 router.register("disbursements", financing.DisbursementViewSet, basename="disbursement")
 router.register("repayments", financing.RepaymentViewSet, basename="repayment")
 router.register("financing-demands", financing.DemandViewSet, basename="financing-demand")
 router.register("credit-intentions", financing.IntentionViewSet, basename="credit-intention")
+router.register("batches", readiness.BatchViewSet, basename="batch")
+router.register("batch-entries", readiness.BatchEntryViewSet, basename="batch-entry")
 
 urlpatterns = [
     path("v1/auth/token/", TokenView.as_view(), name="api_token"),
     path("v1/exports/projects.xlsx", projects.ProjectsExport.as_view(), name="export_projects"),
     path("v1/exports/financing.xlsx", financing.FinancingExport.as_view(), name="export_financing"),
     path("v1/exports/dispatch.xlsx", DispatchExport.as_view(), name="export_dispatch"),
+    path("v1/exports/batches/<int:pk>.xlsx", readiness.BatchExport.as_view(), name="export_batch"),
     path("v1/reports/dispatch.pdf", DispatchBulletin.as_view(), name="report_dispatch"),
     path("v1/dispatch/", DispatchView.as_view(), name="api_dispatch"),
     path("v1/imports/projects/template.xlsx", projects.ImportTemplate.as_view(), name="import_template"),

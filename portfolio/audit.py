@@ -181,6 +181,15 @@ def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 
 
+def _label(labels: dict, value):
+    """A code's label; a list (the JSON fields) shown as its items' labels."""
+    if isinstance(value, list):
+        return "、".join(str(_label(labels, item)) for item in value)
+    if isinstance(value, dict):
+        return value
+    return labels.get(value, value)
+
+
 def describe_history(entries) -> list[tuple[AuditEntry, str, list[tuple[str, object, object]]]]:
     """Entries with their action's label and their changes for people: field and code labels, related
     records by name (one query per related model), 是/否; bookkeeping and empty rows left out."""
@@ -216,7 +225,7 @@ def describe_history(entries) -> list[tuple[AuditEntry, str, list[tuple[str, obj
                 labels = {True: _("是"), False: _("否")}
             if isinstance(field, models.DateTimeField):
                 before, after = _local_time(before), _local_time(after)
-            rows.append((str(field.verbose_name), labels.get(before, before), labels.get(after, after)))
+            rows.append((str(field.verbose_name), _label(labels, before), _label(labels, after)))
         described.append((entry, action_label(entry.action), rows))
     return described
 

@@ -48,6 +48,8 @@ from projects.choices import (
     PlanStatus,
     ProblemCategory,
     ProblemStatus,
+    ProcedureKind,
+    ProcedureStatus,
     ReportStatus,
     ReviewAction,
     ReviewStatus,
@@ -59,6 +61,7 @@ from projects.models import (
     InvestmentPlan,
     Milestone,
     Problem,
+    Procedure,
     ProgressReport,
     Project,
     ReviewRecord,
@@ -292,29 +295,30 @@ def _demo_review_and_stage(rng: random.Random) -> tuple[str, str]:
 
 
 def _demo_project(rng: random.Random, n: int, ref: _DemoReference, now: datetime.datetime) -> Project:
-    """The unsaved demo project number `n` (the keyword order below is the order of its random draws)."""
+    """The unsaved demo project number `n` (the order below is the order of its random draws). Whether it
+    needs an EIA is drawn where the project's old eia_required field was, so that the draws after it stay
+    those of earlier runs; its procedures record it (_demo_procedures reads `demo_eia_needed`)."""
     district = rng.choice(ref.districts)
     category = rng.choice(Category.values)
     review, stage = _demo_review_and_stage(rng)
     start_year = rng.randint(2023, 2028)
-    advanced = Stage.order(stage) >= Stage.order(Stage.MATURE)
-    return Project(
+    unit = rng.choice(ref.units[district.code] + [None])
+    total_investment = Decimal(rng.randrange(500, 200_000)) * 10_000
+    end_year = start_year + rng.randint(1, 5)
+    eia_needed = rng.random() < 0.6
+    project = Project(
         code=f"{DEMO_PREFIX}{n:06d}",
         name=f"{DEMO_MARK}{district.name}{Category(category).label}项目{n}",
         district=district,
-        unit=rng.choice(ref.units[district.code] + [None]),
+        unit=unit,
         category=category,
         implementing_org=ref.borrowers[district.code],
         content=f"{Category(category).label}建设（演示数据）",
-        total_investment=Decimal(rng.randrange(500, 200_000)) * 10_000,
+        total_investment=total_investment,
         start_year=start_year,
-        end_year=start_year + rng.randint(1, 5),
+        end_year=end_year,
         stage=stage,
         review_status=review,
-        feasibility_approval_no=f"穗发改（演示）{n}号" if advanced else "",
-        land_approval_no=f"穗规划资源（演示）{n}号" if advanced else "",
-        eia_required=rng.random() < 0.6,
-        eia_approval_no=f"穗环评（演示）{n}号" if advanced else "",
         construction_started_on=datetime.date(start_year, rng.randint(1, 12), 1)
         if Stage.order(stage) >= Stage.order(Stage.IMPLEMENTATION)
         else None,
@@ -325,6 +329,8 @@ def _demo_project(rng: random.Random, n: int, ref: _DemoReference, now: datetime
         created_at=now,
         updated_at=now - datetime.timedelta(days=rng.randint(0, 200)),
     )
+    project.demo_eia_needed = eia_needed
+    return project
 
 
 def _create_demo_projects(
@@ -748,6 +754,113 @@ def _create_demo_dispatch(rng: random.Random, projects: list[Project], today: da
     Problem.objects.bulk_create(problems, batch_size=2000)
 
 
+# The demo projects' preparatory procedures (前期手续) and financing-balance figures (收益与融资自求平衡),
+# drawn after every other demo record so that those stay the same for a given random seed.
+
+# Each kind's approval number (n the project's number, {d} its district) and authority.
+PROCEDURE_PAPERS = {
+    ProcedureKind.PROPOSAL: ("{d}发改（演示）〔{y}〕{n}号", "{d}发展和改革局"),
+    ProcedureKind.FEASIBILITY: ("穗发改（演示）{n}号", "广州市发展和改革委员会"),
+    ProcedureKind.LAND: ("穗规划资源（演示）{n}号", "广州市规划和自然资源局"),
+    ProcedureKind.PLANNING: ("建字（演示）第{y}{n:06d}号", "广州市规划和自然资源局{d}分局"),
+    ProcedureKind.EIA: ("穗环评（演示）{n}号", "广州市生态环境局"),
+    ProcedureKind.ENERGY: ("{d}发改能审（演示）〔{y}〕{n}号", "{d}发展和改革局"),
+    ProcedureKind.FOREST: ("粤林地许（演示）〔{y}〕{n}号", "广东省林业局"),
+    ProcedureKind.WATER_CONSERVATION: ("穗水保（演示）〔{y}〕{n}号", "广州市水务局"),
+    ProcedureKind.CONSTRUCTION_PERMIT: ("施（演示）{y}{n:06d}", "{d}住房和城乡建设局"),
+}
+# How far an advanced project (成熟 or later) has come with each kind beyond the three the 成熟 gate reads:
+# weights of done, in progress, not needed, pending.
+ADVANCED_PROCEDURE_WEIGHTS = {
+    ProcedureKind.PROPOSAL: [("done", 9), ("not_needed", 1)],
+    ProcedureKind.PLANNING: [("done", 6), ("in_progress", 3), ("pending", 1)],
+    ProcedureKind.ENERGY: [("done", 5), ("in_progress", 2), ("not_needed", 3)],
+    ProcedureKind.FOREST: [("done", 1), ("in_progress", 1), ("not_needed", 8)],
+    ProcedureKind.WATER_CONSERVATION: [("done", 5), ("in_progress", 3), ("not_needed", 2)],
+}
+# The coverage of debt service by the project's own revenue (收益 ÷ 融资本息), around the 1.20 the city asks
+# of 专项债 by default: both sides of it.
+DEMO_COVERAGES = ["0.95", "1.08", "1.15", "1.22", "1.35", "1.60", "2.10"]
+
+
+def _demo_procedure(project: Project, kind: str, status: str, day: datetime.date, n: int) -> Procedure:
+    number, authority = PROCEDURE_PAPERS[kind]
+    district = project.district.name
+    done = status == ProcedureStatus.DONE
+    return Procedure(
+        project=project,
+        kind=kind,
+        status=status,
+        approval_no=number.format(d=district[:2], y=day.year, n=n) if done else "",
+        approved_on=day if done else None,
+        authority=authority.format(d=district) if status != ProcedureStatus.NOT_NEEDED else "",
+        updated_at=project.updated_at,
+    )
+
+
+def _demo_procedures(rng: random.Random, project: Project, n: int, today: datetime.date) -> list[Procedure]:
+    """An advanced project (成熟 or later) has its feasibility, land and EIA (or no need of one) done, most of
+    the rest done, some in progress or not needed, and a construction permit once it is being built. An
+    earlier one has a proposal perhaps and its feasibility under way; one that needs no EIA says so."""
+    advanced = Stage.order(project.stage) >= Stage.order(Stage.MATURE)
+    first = min(datetime.date(project.start_year - 1, 3, 1), today)
+    statuses = {}
+    if advanced:
+        statuses[ProcedureKind.PROPOSAL] = _pick(rng, ADVANCED_PROCEDURE_WEIGHTS[ProcedureKind.PROPOSAL])
+        statuses[ProcedureKind.FEASIBILITY] = ProcedureStatus.DONE
+        statuses[ProcedureKind.LAND] = ProcedureStatus.DONE
+        statuses[ProcedureKind.PLANNING] = _pick(rng, ADVANCED_PROCEDURE_WEIGHTS[ProcedureKind.PLANNING])
+        statuses[ProcedureKind.EIA] = (
+            ProcedureStatus.DONE if project.demo_eia_needed else ProcedureStatus.NOT_NEEDED
+        )
+        for kind in (ProcedureKind.ENERGY, ProcedureKind.FOREST, ProcedureKind.WATER_CONSERVATION):
+            statuses[kind] = _pick(rng, ADVANCED_PROCEDURE_WEIGHTS[kind])
+        building = Stage.order(project.stage) >= Stage.order(Stage.IMPLEMENTATION)
+        statuses[ProcedureKind.CONSTRUCTION_PERMIT] = (
+            ProcedureStatus.DONE if building else _pick(rng, [("in_progress", 1), ("pending", 1)])
+        )
+    else:
+        if rng.random() < 0.5:
+            statuses[ProcedureKind.PROPOSAL] = ProcedureStatus.DONE
+            if rng.random() < 0.6:
+                statuses[ProcedureKind.FEASIBILITY] = ProcedureStatus.IN_PROGRESS
+        if not project.demo_eia_needed:
+            statuses[ProcedureKind.EIA] = ProcedureStatus.NOT_NEEDED
+    procedures = []
+    for index, kind in enumerate(ProcedureKind):
+        status = statuses.get(kind)
+        if status is None or status == ProcedureStatus.PENDING:
+            continue  # a kind without a row is 未办理
+        day = min(first + datetime.timedelta(days=45 * index + rng.randint(0, 30)), today)
+        procedures.append(_demo_procedure(project, kind, status, day, n))
+    return procedures
+
+
+def _demo_balance(rng: random.Random, project: Project) -> bool:
+    """Financing-balance figures for most advanced projects and some earlier ones in the library: the debt
+    service a share of the investment, the revenue that times one of DEMO_COVERAGES. Whether it set them."""
+    advanced = Stage.order(project.stage) >= Stage.order(Stage.MATURE)
+    if rng.random() >= (0.7 if advanced else 0.2):
+        return False
+    debt = (project.total_investment * Decimal(rng.randint(30, 80)) / 100).quantize(CENT)
+    project.debt_service = debt
+    project.expected_revenue = (debt * Decimal(rng.choice(DEMO_COVERAGES))).quantize(CENT)
+    return True
+
+
+def _create_demo_procedures(rng: random.Random, projects: list[Project], today: datetime.date) -> None:
+    """Bulk-insert the demo projects' procedures and set their financing-balance figures (one UPDATE per
+    batch)."""
+    procedures, balanced = [], []
+    for project in projects:
+        n = int(project.code.removeprefix(DEMO_PREFIX))
+        procedures += _demo_procedures(rng, project, n, today)
+        if _demo_balance(rng, project):
+            balanced.append(project)
+    Procedure.objects.bulk_create(procedures, batch_size=2000)
+    Project.objects.bulk_update(balanced, ["expected_revenue", "debt_service"], batch_size=1000)
+
+
 def _audit_demo_seed(projects: list[Project]) -> None:
     """One audit entry for the whole run (bulk inserts write none), under its first project."""
     audit_record(
@@ -762,8 +875,9 @@ def _audit_demo_seed(projects: list[Project]) -> None:
 
 @transaction.atomic
 def seed_demo(count: int, *, rng_seed: int | None = None) -> int:
-    """Add `count` generated projects, marked as demo, with their funding, loans and milestones, and for those
-    in 成熟/实施 their plans, monthly reports and problems (bulk)."""
+    """Add `count` generated projects, marked as demo, with their funding, loans and milestones, for those
+    in 成熟/实施 their plans, monthly reports and problems, and their preparatory procedures and
+    financing-balance figures (bulk)."""
     if count <= 0:
         return 0
     start = _next_demo_number()
@@ -774,7 +888,8 @@ def seed_demo(count: int, *, rng_seed: int | None = None) -> int:
     projects = _create_demo_projects(rng, range(start, start + count), ref, now)
     loans = _create_demo_project_records(rng, projects, ref.banks, today)
     _create_demo_loan_ledgers(rng, loans)
-    _create_demo_dispatch(rng, projects, today)  # last: its draws leave the records above unchanged
+    _create_demo_dispatch(rng, projects, today)  # after the records above: its draws leave them unchanged
+    _create_demo_procedures(rng, projects, today)  # last, for the same reason
     _audit_demo_seed(projects)
     return count
 

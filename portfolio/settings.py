@@ -164,6 +164,11 @@ USE_TZ = True
 # Uploaded workbooks wait here between the preview and the confirmation of an import.
 IMPORT_DIR = os.environ.get("IMPORT_DIR", str(BASE_DIR / "var" / "imports"))
 
+# Documents (附件) are kept through STORAGES["default"]: files under MEDIA_ROOT by default, or an
+# S3-compatible bucket (README, "Documents and storage"). There is no MEDIA_URL route: every download goes
+# through a view that checks the user's scope.
+MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # In production whitenoise serves the collected files itself: compressed, under hashed names that can be
@@ -183,9 +188,10 @@ if DEBUG or TESTING:
     WHITENOISE_AUTOREFRESH = True
     warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
-# Uploads: the whole request body is bounded before Django reads it (413 beyond), and an Excel workbook is
+# Uploads: the whole request body is bounded before Django reads it (413 beyond): room for a 20 MB document
+# with its form fields (a larger file is refused by projects.documents, with its size). An Excel workbook is
 # refused above its own 10 MB limit before it is parsed (projects.imports).
-MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", str(12 * 1024 * 1024)))
+MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", str(21 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -221,6 +227,7 @@ SPECTACULAR_SETTINGS = {
         "ReviewStatusEnum": "projects.choices.ReviewStatus",
         "FundingStatusEnum": "financing.choices.FundingStatus",
         "LoanStatusEnum": "financing.choices.LoanStatus",
+        "SourceTypeEnum": "financing.choices.SourceType",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -11,9 +11,11 @@ from portfolio.audit import audit_delete
 from .choices import ReviewStatus
 from .models import (
     District,
+    Document,
     InvestmentPlan,
     Milestone,
     Problem,
+    Procedure,
     ProgressReport,
     Project,
     ReviewRecord,
@@ -67,6 +69,19 @@ class FundingLineInline(CityStaffOnly, admin.TabularInline):
 class LoanInline(ReadOnlyInline):
     model = Loan
     fields = ["lender", "borrower", "contract_no", "signed_on", "principal", "status"]
+
+
+class ProcedureInline(ReadOnlyInline):
+    """The checklist as recorded: procedures are written through their service (procedure_record), which
+    checks who may and audits it; a kind without a row is 未办理."""
+
+    model = Procedure
+    fields = ["kind", "status", "approval_no", "approved_on", "authority", "note", "updated_at"]
+
+
+class DocumentInline(ReadOnlyInline):
+    model = Document
+    fields = ["kind", "title", "original_name", "size", "content_type", "uploaded_by", "uploaded_at"]
 
 
 class StageChangeInline(ReadOnlyInline):
@@ -131,7 +146,15 @@ class ProjectAdmin(AuditedAdmin):
         "created_at",
         "updated_at",
     ]
-    inlines = [MilestoneInline, FundingLineInline, LoanInline, StageChangeInline, ReviewRecordInline]
+    inlines = [
+        ProcedureInline,
+        MilestoneInline,
+        FundingLineInline,
+        LoanInline,
+        DocumentInline,
+        StageChangeInline,
+        ReviewRecordInline,
+    ]
     fieldsets = [
         (
             None,
@@ -252,3 +275,36 @@ class ProblemAdmin(AuditedAdmin):
     autocomplete_fields = ["project"]
     raw_id_fields = ["report"]
     readonly_fields = ["created_by", "created_at"]
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(ReadOnly, AuditedAdmin):
+    """前期手续, read only: recorded on the project page or through the API, by procedure_record."""
+
+    audit_project_path = "project"
+    list_display = ["project", "kind", "status", "approval_no", "approved_on", "authority", "updated_at"]
+    list_filter = ["kind", "status", "project__district"]
+    search_fields = ["project__name", "project__code", "approval_no", "authority"]
+    list_select_related = ["project"]
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnly, AuditedAdmin):
+    """附件, read only: uploaded and deleted on the project page or through the API, where the file is
+    checked and the deletion audited. The file itself is downloaded there, never from a public URL."""
+
+    audit_project_path = "project"
+    list_display = [
+        "title",
+        "project",
+        "kind",
+        "original_name",
+        "size",
+        "content_type",
+        "uploaded_by",
+        "uploaded_at",
+    ]
+    list_filter = ["kind", "content_type", "project__district"]
+    search_fields = ["title", "original_name", "sha256", "project__name", "project__code"]
+    list_select_related = ["project", "uploaded_by"]
+    exclude = ["file"]

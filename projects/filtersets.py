@@ -16,12 +16,23 @@ from .choices import (
     PlanStatus,
     ProblemCategory,
     ProblemStatus,
+    ProcedureKind,
+    ProcedureStatus,
     ReportStatus,
     ReviewStatus,
     Stage,
 )
 from .deadlines import late_q
-from .models import District, InvestmentPlan, Milestone, Problem, ProgressReport, Project, Unit
+from .models import (
+    District,
+    InvestmentPlan,
+    Milestone,
+    Problem,
+    Procedure,
+    ProgressReport,
+    Project,
+    Unit,
+)
 
 SORTS = (
     ("code", "code"),
@@ -190,3 +201,12 @@ class ProblemFilterSet(ProjectRecordFilterSet):
     def overdue(self, queryset, name, value):
         condition = Q(status=ProblemStatus.OPEN, due_on__lt=timezone.localdate())
         return queryset.filter(condition) if value == "true" else queryset.exclude(condition)
+
+
+class ProcedureFilterSet(ProjectRecordFilterSet):
+    kind = django_filters.ChoiceFilter(choices=ProcedureKind.choices, label=_("手续"))
+    status = django_filters.ChoiceFilter(choices=ProcedureStatus.choices, label=_("办理状态"))
+
+    class Meta:
+        model = Procedure
+        fields = []

@@ -5,8 +5,18 @@ from financing.models import Organization
 from portfolio.forms import BootstrapMixin, DateInput, ServiceValidatedForm
 
 from .choices import Stage
-from .models import District, InvestmentPlan, Milestone, Problem, ProgressReport, Project, Unit
+from .models import (
+    District,
+    InvestmentPlan,
+    Milestone,
+    Problem,
+    Procedure,
+    ProgressReport,
+    Project,
+    Unit,
+)
 from .services import PROJECT_FIELDS
+from .services.preparation import PROCEDURE_FIELDS
 from .services.progress import PLAN_FIELDS, PROBLEM_FIELDS, REPORT_FIELDS
 
 
@@ -171,3 +181,20 @@ class ProblemForm(ServiceValidatedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["resolution"].help_text = _("解决问题时，将状态改为“已解决”并填写解决情况和解决日期。")
+
+
+# Preparatory procedures
+
+
+class ProcedureForm(ServiceValidatedForm):
+    """One procedure of the checklist; procedure_record decides (a done procedure needs its number)."""
+
+    class Meta:
+        model = Procedure
+        fields = list(PROCEDURE_FIELDS)
+        widgets = {"approved_on": DateInput(), "note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["approval_no"].help_text = _("已办结的手续须填写批复文号。")
+        self.fields["approved_on"].help_text = _("已办结或无需办理时填写。")

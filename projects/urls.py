@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import batch, progress
+from .views import batch, documents, preparation, progress
 from .views import project as views
 
 app_name = "projects"
@@ -16,6 +16,12 @@ urlpatterns = [
     path("projects/<int:pk>/stage/", views.project_stage, name="project_stage"),
     path("projects/<int:pk>/milestones/new/", views.milestone_create, name="milestone_create"),
     path("milestones/<int:pk>/edit/", views.milestone_edit, name="milestone_edit"),
+    # Preparatory procedures: one kind of a project's checklist.
+    path("projects/<int:pk>/procedures/<str:kind>/", preparation.procedure_edit, name="procedure_edit"),
+    # A project's documents (附件): upload, download through the scope check, delete (city staff).
+    path("projects/<int:pk>/documents/new/", documents.document_upload, name="document_upload"),
+    path("documents/<int:pk>/download/", documents.document_download, name="document_download"),
+    path("documents/<int:pk>/delete/", documents.document_delete, name="document_delete"),
     path("review/", views.review_queue, name="review_queue"),
     path("my-district/", views.my_district, name="my_district"),
     # The monthly dispatch: annual plans, monthly reports and their review, the problem ledger.

@@ -31,6 +31,22 @@ from tests.factories import (
 D = Decimal
 
 
+@pytest.fixture(autouse=True)
+def media_storage(settings, tmp_path_factory):
+    """Every test stores documents in a folder of its own (STORAGES["default"] under MEDIA_ROOT), never in
+    var/media; `media_storage` is that folder."""
+    root = tmp_path_factory.mktemp("media")
+    settings.MEDIA_ROOT = str(root)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root)},
+        },
+    }
+    return root
+
+
 @pytest.fixture
 def dispatch_june(db):
     """Three districts' June 2026 by hand (tests/factories.py, dispatch_world): one ahead, one 12 points

@@ -316,7 +316,7 @@ class Loan(models.Model):
 
     @property
     def maturity(self):
-        from .schedule import add_months
+        from ..schedule import add_months
 
         if self.signed_on and self.term_months:
             return add_months(self.signed_on, self.term_months)
@@ -324,7 +324,7 @@ class Loan(models.Model):
 
     def schedule_terms(self):
         """The terms a repayment schedule needs, or None while any of them is not recorded."""
-        from .schedule import Terms
+        from ..schedule import Terms
 
         if not (self.signed_on and self.term_months and self.annual_rate is not None):
             return None

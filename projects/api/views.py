@@ -2,11 +2,14 @@
 annual plans, monthly reports with their review, and problems; projects.xlsx, and the batch import of
 projects with its template."""
 
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from financing.api.readiness import ReadinessSerializer, readiness_data
 from portfolio import access
 from portfolio.api.exports import WORKBOOK, WorkbookExport
 from portfolio.api.viewsets import SelectorReads, ServiceModelViewSet
@@ -118,6 +121,16 @@ class ProjectViewSet(WorkflowSteps, ServiceModelViewSet):
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         return self._step(request, services.project_transition, TransitionSerializer)
+
+    @extend_schema(responses=ReadinessSerializer, summary="申报条件")
+    @action(detail=True, methods=["get"])
+    def readiness(self, request, pk=None):
+        """Per active funding programme: whether the project is ready, and exactly what it lacks. Not for
+        lenders (403)."""
+        if access.role_of(request.user) not in access.MEMBERS:
+            raise PermissionDenied(_("贷款银行账户无权访问此接口。"))
+        project = self.get_object()
+        return Response(ReadinessSerializer(readiness_data(project=project)).data)
 
 
 class MilestoneViewSet(ServiceModelViewSet):

@@ -9,6 +9,7 @@ from portfolio.filters import filtered
 from ..choices import ReviewAction, ReviewStatus, Stage
 from ..filtersets import MilestoneFilterSet, ProjectFilterSet, UnitFilterSet
 from ..models import Milestone, Project, ReviewRecord, Unit
+from .preparation import mature_missing, procedures_by_kind
 
 
 def project_list(*, user, params=None, strict: bool = True) -> QuerySet:
@@ -72,12 +73,8 @@ def stage_missing_conditions(*, project: Project, stage: str) -> list[str]:
     """What a move of `project` into `stage` still lacks, in words for the person who asked."""
     missing = []
     if stage == Stage.MATURE:
-        if not project.feasibility_approval_no.strip():
-            missing.append(_("可研批复（未填写可研批复文号）"))
-        if not project.land_approval_no.strip():
-            missing.append(_("用地手续（未填写用地批复文号）"))
-        if project.eia_required and not project.eia_approval_no.strip():
-            missing.append(_("环评批复（项目需要环评，未填写环评批复文号）"))
+        # The checklist of preparatory procedures: feasibility and land done, the EIA done or not needed.
+        missing += mature_missing(procedures_by_kind(project))
         planned = funding_plan_total(project=project)
         if planned < project.total_investment:
             missing.append(

@@ -108,7 +108,7 @@ def test_district_submits_city_returns_district_resubmits_city_accepts_and_moves
     click(browser, "#save")
     open_page(browser, f"{live_server.url}/projects/{project.pk}/")
     click(browser, "#move-stage")
-    assert "可研批复（未填写可研批复文号）" in browser.find_element(By.ID, "conditions").text
+    assert "可研批复（未办结，当前为未办理）" in browser.find_element(By.ID, "conditions").text
     tick(browser, "input[name=override]")
     fill(browser, "reason", "列入市重点先行推进")
     click(browser, "#save")

@@ -16,6 +16,7 @@ from tests.factories import (
     DemandFactory,
     IntentionFactory,
     LoanFactory,
+    ProcedureFactory,
     ProjectFactory,
     UserFactory,
     district,
@@ -42,8 +43,9 @@ def world(bank, other_bank):
         contact_name="项目联系人张三",
         contact_phone="13800000000",
         remarks="内部备注不外传",
-        feasibility_approval_no="穗发改〔2025〕12号",
     )
+    ProcedureFactory(project=hp, kind="feasibility", approval_no="穗发改〔2025〕12号")
+    ProcedureFactory(project=hp, kind="eia", status="not_needed", approval_no="")
     demand = DemandFactory(
         project=hp, amount=D("50000000"), contact_name="融资对接人", contact_phone="020-88886666"
     )
@@ -180,6 +182,10 @@ def test_a_lender_reads_its_own_intention_and_loan_and_the_demands_contact(clien
     assert "河涌清淤与碧道建设" in html and "穗发改〔2025〕12号" in html
     assert 'id="intentions"' not in html  # no table of every bank's answers
     summary = client.get(url("project_summary", world["hp"].pk)).content.decode()
+    # The three approvals the 成熟 gate reads, from the project's procedures.
+    assert '<td id="summary-feasibility">已办结 · 穗发改〔2025〕12号</td>' in summary
+    assert '<td id="summary-land">未办理</td>' in summary
+    assert '<td id="summary-eia">无需办理</td>' in summary
     assert url("loan_detail", world["own_loan"].pk) in summary
     assert url("loan_detail", world["other_loan"].pk) not in summary
     assert 'id="full-project"' not in summary  # no way to the library's page

@@ -29,7 +29,7 @@ def project(code, user, **values):
         content="碧道\n建设",
         start_year=2025,
         end_year=2027,
-        eia_required=False,
+        expected_revenue=Decimal("0.00"),
         construction_started_on=datetime.date(2025, 3, 1),
         submitted_at=timezone.make_aware(datetime.datetime(2025, 3, 2, 9, 30)),
         created_by=user,
@@ -47,7 +47,9 @@ def test_the_same_rows_as_bulk_create(city_user):
     assert (
         by_rows["total_investment"] == "123456789.01" and by_rows["construction_started_on"] == "2025-03-01"
     )
-    assert by_rows["eia_required"] is False and by_rows["content"] == "碧道\n建设"
+    assert by_rows["expected_revenue"] == "0.00" and by_rows["debt_service"] is None
+    assert by_rows["is_demo"] is False
+    assert by_rows["content"] == "碧道\n建设"
     assert by_rows["submitted_at"] == by_bulk["submitted_at"]
 
     changes = {"total_investment": [None, "1.00"], "name": [None, "引号\"与'撇号"], "list": [1, None]}

@@ -158,7 +158,7 @@ def test_the_workflow_through_the_api(api_client, city_user, city_reviewer, huan
     assert stale.status_code == 409
     assert staff.post(f"{base}/accept/", {"version": 4}, format="json").json()["review_status"] == "accepted"
     refused = staff.post(f"{base}/transition/", {"stage": "mature"}, format="json")
-    assert refused.status_code == 400 and "可研批复（未填写可研批复文号）" in refused.json()["stage"]
+    assert refused.status_code == 400 and "可研批复（未办结，当前为未办理）" in refused.json()["stage"]
     moved = staff.post(
         f"{base}/transition/", {"stage": "mature", "override": True, "reason": "先行"}, format="json"
     )

@@ -8,7 +8,14 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from projects import selectors, services
-from tests.factories import FundingLineFactory, MilestoneFactory, ProjectFactory, UnitFactory, district
+from tests.factories import (
+    FundingLineFactory,
+    MilestoneFactory,
+    ProcedureFactory,
+    ProjectFactory,
+    UnitFactory,
+    district,
+)
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -90,12 +97,10 @@ def test_district_overview_counts_the_districts_own_projects(city_user, huangpu_
 
 
 def test_stage_missing_conditions_per_stage():
-    project = ProjectFactory(
-        total_investment=D("1000.00"),
-        eia_required=False,
-        feasibility_approval_no="穗发改〔2025〕1号",
-        land_approval_no="穗规划资源〔2025〕2号",
-    )
+    project = ProjectFactory(total_investment=D("1000.00"))
+    ProcedureFactory(project=project, kind="feasibility", approval_no="穗发改〔2025〕1号")
+    ProcedureFactory(project=project, kind="land", approval_no="穗规划资源〔2025〕2号")
+    ProcedureFactory(project=project, kind="eia", status="not_needed", approval_no="")
     FundingLineFactory(project=project, planned_amount=D("1000.00"))
     assert selectors.stage_missing_conditions(project=project, stage="mature") == []
     assert selectors.stage_missing_conditions(project=project, stage="implementation") == [

@@ -21,6 +21,7 @@ from tests.factories import (
     FundingLineFactory,
     MilestoneFactory,
     OrganizationFactory,
+    ProcedureFactory,
     ProjectFactory,
     UnitFactory,
     district,
@@ -276,15 +277,18 @@ def test_staff_may_not_review_their_own_submission(city_user, city_reviewer):
 
 
 def test_move_to_mature_lists_every_missing_condition(city_user):
-    project = accepted_project(total_investment=Decimal("1000.00"), eia_required=True)
+    project = accepted_project(total_investment=Decimal("1000.00"))
+    # Feasibility under way, land not recorded (未办理), the EIA neither done nor marked not needed.
+    ProcedureFactory(project=project, kind="feasibility", status="in_progress", approval_no="")
+    ProcedureFactory(project=project, kind="proposal")  # done, and not one the gate reads
     FundingLineFactory(project=project, planned_amount=Decimal("400.00"))
     with pytest.raises(ValidationError) as error:
         services.project_transition(project=project, stage=Stage.MATURE, acting_user=city_user)
     assert error.value.message_dict["stage"] == [
         "推进到“成熟”的条件尚未满足：",
-        "可研批复（未填写可研批复文号）",
-        "用地手续（未填写用地批复文号）",
-        "环评批复（项目需要环评，未填写环评批复文号）",
+        "可研批复（未办结，当前为办理中）",
+        "用地（未办结，当前为未办理）",
+        "环评（未办结，当前为未办理；不需要环评的请标为无需办理）",
         "资金筹措方案未覆盖总投资（已落实计划 400.00 元，总投资 1,000.00 元）",
     ]
     project.refresh_from_db()
@@ -293,12 +297,10 @@ def test_move_to_mature_lists_every_missing_condition(city_user):
 
 
 def test_move_to_mature_when_conditions_hold(city_user, only_audit_entry):
-    project = accepted_project(
-        total_investment=Decimal("1000.00"),
-        feasibility_approval_no="穗发改〔2025〕1号",
-        land_approval_no="穗规划资源〔2025〕2号",
-        eia_required=False,
-    )
+    project = accepted_project(total_investment=Decimal("1000.00"))
+    ProcedureFactory(project=project, kind="feasibility", approval_no="穗发改〔2025〕1号")
+    ProcedureFactory(project=project, kind="land", approval_no="穗规划资源〔2025〕2号")
+    ProcedureFactory(project=project, kind="eia", status="not_needed", approval_no="")
     FundingLineFactory(project=project, planned_amount=Decimal("600.00"))
     FundingLineFactory(project=project, source_type=SourceType.POLICY_LOAN, planned_amount=Decimal("400.00"))
     FundingLineFactory(project=project, planned_amount=Decimal("999.00"), status=FundingStatus.REJECTED)
@@ -329,7 +331,7 @@ def test_override_needs_a_reason_and_records_it(city_user, only_audit_entry):
     )
     change.refresh_from_db()
     assert change.overridden is True and change.reason == "市政府常务会议决定先行推进"
-    assert "可研批复（未填写可研批复文号）" in change.missing
+    assert "可研批复（未办结，当前为未办理）" in change.missing
     assert change.by == city_user
     entry = only_audit_entry()
     assert entry.note == "越过条件：市政府常务会议决定先行推进"

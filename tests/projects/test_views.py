@@ -194,7 +194,6 @@ def project_post(**overrides):
         "total_investment": "12000000.00",
         "start_year": "2025",
         "end_year": "2027",
-        "eia_required": "on",
     }
     return data | overrides
 
@@ -324,9 +323,9 @@ def test_stage_page_lists_what_is_missing_and_override_needs_a_reason(city_clien
     project = ProjectFactory(review_status="accepted", total_investment=Decimal("100.00"))
     url = reverse("projects:project_stage", args=[project.pk])
     html = page(city_client, url)
-    assert "推进到“成熟”的条件" in html and "可研批复（未填写可研批复文号）" in html
+    assert "推进到“成熟”的条件" in html and "可研批复（未办结，当前为未办理）" in html
     response = city_client.post(url, {"stage": "mature"})
-    assert response.status_code == 200 and "用地手续（未填写用地批复文号）" in response.content.decode()
+    assert response.status_code == 200 and "用地（未办结，当前为未办理）" in response.content.decode()
     response = city_client.post(url, {"stage": "mature", "override": "on", "reason": ""})
     assert "越过条件推进阶段必须填写书面理由。" in response.content.decode()
     assert not StageChange.objects.exists()

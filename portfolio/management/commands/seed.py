@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from portfolio.seed import DEMO_PREFIX, seed_demo, seed_demo_platform, seed_real
+from portfolio.seed_readiness import seed_demo_batches
 from projects.models import Project
 
 
@@ -36,3 +37,6 @@ class Command(BaseCommand):
         demands = seed_demo_platform()
         if demands:
             self.stdout.write(f"生成政银企演示数据：融资需求 {demands} 项及各银行的授信意向")
+        batch = seed_demo_batches()
+        if batch is not None:
+            self.stdout.write(f"演示申报批次：{batch.name}")
