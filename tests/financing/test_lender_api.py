@@ -415,7 +415,17 @@ def test_a_bank_finds_nothing_of_another_bank_on_any_list(api_client, lender_use
         "financing-demands",
         "credit-intentions",
     }
-    assert refused == {"milestones", "investment-plans", "progress-reports", "problems", "funding-lines"}
+    assert refused == {
+        "milestones",
+        "investment-plans",
+        "progress-reports",
+        "problems",
+        "funding-lines",
+        "procedures",
+        "documents",
+        "batches",
+        "batch-entries",
+    }
     # Not vacuous: the lender's own records are there.
     own = two_banks["own"]
     assert {row["id"] for row in client.get("/api/v1/loans/").json()["results"]} == {own["loan"].pk}

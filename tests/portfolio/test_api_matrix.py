@@ -9,10 +9,14 @@ a success.
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from portfolio.models import AuditEntry
 from projects.models import InvestmentPlan, Problem, ProgressReport
+from projects.services.documents import document_upload
 from tests.factories import (
+    BatchEntryFactory,
+    BatchFactory,
     DemandFactory,
     DisbursementFactory,
     FundingLineFactory,
@@ -20,10 +24,12 @@ from tests.factories import (
     LoanFactory,
     MilestoneFactory,
     OrganizationFactory,
+    ProcedureFactory,
     ProjectFactory,
     UnitFactory,
     district,
 )
+from tests.projects.test_documents_files import pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +49,7 @@ BANK_CHANGE = {"city_staff": 403, "finance": 403, "district_user": 403}
 def world(role_users, city_reviewer, bank, other_bank):
     users = role_users | {"reviewer": city_reviewer}
     company = OrganizationFactory()
+    batch = BatchFactory()
     sides = {}
     for side, code, lender in (("own", "440112", bank), ("other", "440104", other_bank)):
         project = ProjectFactory(district=district(code), total_investment=Decimal("1000"))
@@ -82,6 +89,18 @@ def world(role_users, city_reviewer, bank, other_bank):
             "approved-intention": approved,
         }
         sides[side] |= dispatch_records(code)
+        sides[side] |= {
+            "procedure": ProcedureFactory(project=project),
+            "document": document_upload(
+                acting_user=users["city_staff"],
+                project=project,
+                file=SimpleUploadedFile("批复.pdf", pdf()),
+                kind="approval",
+                title="批复",
+            ),
+            "batch": batch,
+            "batch-entry": BatchEntryFactory(batch=batch, project=accepted),
+        }
     return {"users": users, "sides": sides, "bank": bank, "company": company}
 
 
@@ -300,6 +319,52 @@ CASES = [
     ),
 ]
 
+
+def procedure_body(w, s):
+    return {"project": s["project"].pk, "kind": "land", "status": "in_progress"}
+
+
+def batch_body(w, s):
+    return {"programme": "special_bond", "year": 2026, "name": "2026年第九批专项债券"}
+
+
+def entry_body(w, s):
+    return {
+        "batch": s["batch"].pk,
+        "project": s["demandable"].pk,
+        "requested_amount": "100.00",
+        "override": True,
+        "override_reason": "试点",
+    }
+
+
+STAFF_DELETE = {"city_staff": 204, "finance": 403, "district_user": 403}
+CASES += [
+    ("procedures", "get", None, None, READ),
+    ("procedures", "post", None, procedure_body, EDITOR_CREATE),
+    ("procedures", "get", "procedure", None, READ),
+    ("procedures", "patch", "procedure", lambda w, s: {"authority": "市规划和自然资源局"}, EDITOR_CHANGE),
+    ("procedures", "delete", "procedure", None, NOT_ALLOWED),
+    ("documents", "get", None, None, READ),
+    ("documents", "get", "document", None, READ),
+    ("documents/{}/download", "get", "document", None, READ),
+    ("documents", "delete", "document", None, STAFF_DELETE),
+    ("projects/{}/readiness", "get", "project", None, READ),
+    ("batches", "get", None, None, READ),
+    ("batches", "post", None, batch_body, STAFF_CREATE),
+    ("batches", "get", "batch", None, READ),
+    ("batches", "patch", "batch", lambda w, s: {"note": "改"}, STAFF_CHANGE),
+    ("batches/{}/close", "post", "batch", lambda w, s: {}, STAFF_CHANGE),
+    ("batch-entries", "get", None, None, READ),
+    ("batch-entries", "post", None, entry_body, STAFF_CREATE),
+    ("batch-entries", "get", "batch-entry", None, READ),
+    ("batch-entries", "patch", "batch-entry", lambda w, s: {"requested_amount": "300.00"}, STAFF_CHANGE),
+    ("batch-entries/{}/outcome", "post", "batch-entry", lambda w, s: {"outcome": "rejected"}, STAFF_CHANGE),
+    ("batch-entries", "delete", "batch-entry", None, STAFF_DELETE),
+]
+# Records of no district, which every member reads whichever side they are on.
+UNSCOPED = {"batch"}
+
 # What a lender gets, where it differs from 403: (endpoint, method, record) → status on its own bank's side.
 # On the other bank's side a record is 404 and a write under its references 400 (they are not there to
 # name), as for a district user.
@@ -353,6 +418,8 @@ LENDER_OTHER = {
     ("financing-demands", "get", "financing-demand"): 200,
     ("financing-demands/{}/close", "post", "financing-demand"): 403,
     ("credit-intentions", "post", None): 201,
+    # Readiness is no bank's: refused before the project is looked up, whichever side.
+    ("projects/{}/readiness", "get", "project"): 403,
 }
 # Records a lender's scope never holds, whichever bank: projects it does not finance, drafts.
 LENDER_UNSEEN = {"submitted", "accepted", "draft-demand", "milestone", "funding-line"}
@@ -390,7 +457,8 @@ def expected_status(role, side_name, record, own, endpoint, method):
         return 403
     if own[role] == 405:
         return 405  # a method the endpoint does not have: the same answer for any id, so nothing is told
-    if side_name == "other" and record is not None and endpoint != "districts" and role == "district_user":
+    unscoped = endpoint == "districts" or record in UNSCOPED
+    if side_name == "other" and record is not None and not unscoped and role == "district_user":
         return 404
     if side_name == "other" and record is None and role == "district_user" and own.get(role) in (201,):
         # Creating under another district's project or district: the reference is not there to name.
@@ -420,7 +488,7 @@ def test_api_matrix(api_client, world, role, endpoint, method, record, body, own
     status = expected_status(role, side_name, record, own, endpoint, method)
     assert response.status_code == status, response.content.decode()[:400]
     changed = AuditEntry.objects.count() != before
-    assert changed == (method != "get" and status in (200, 201))
+    assert changed == (method != "get" and status in (200, 201, 204))
 
 
 @pytest.mark.parametrize(
@@ -436,6 +504,9 @@ def test_api_matrix(api_client, world, role, endpoint, method, record, body, own
         "investment-plans",
         "progress-reports",
         "problems",
+        "procedures",
+        "documents",
+        "batch-entries",
     ],
 )
 def test_lists_never_show_another_district(api_client, world, endpoint):
@@ -444,7 +515,9 @@ def test_lists_never_show_another_district(api_client, world, endpoint):
     ids = {row["id"] for row in response.json()["results"]}
     own = world["sides"]["own"]
     other = world["sides"]["other"]
-    singular = {"funding-lines": "funding-line"}.get(endpoint, endpoint.rstrip("s"))
+    singular = {"funding-lines": "funding-line", "batch-entries": "batch-entry"}.get(
+        endpoint, endpoint.rstrip("s")
+    )
     assert own[singular].pk in ids and other[singular].pk not in ids
     client.force_authenticate(world["users"]["finance"])
     everything = {

@@ -8,12 +8,16 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from portfolio.models import AuditEntry
 from projects.models import InvestmentPlan, Milestone, Problem, ProgressReport, Project
 from projects.selectors.progress import reporting_period
+from projects.services.documents import document_upload
 from tests.factories import (
+    BatchEntryFactory,
+    BatchFactory,
     DemandFactory,
     DisbursementFactory,
     FundingLineFactory,
@@ -23,6 +27,7 @@ from tests.factories import (
     ProjectFactory,
     district,
 )
+from tests.projects.test_documents_files import pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +94,26 @@ MATRIX = {
     "intention_decline": ("intention", POST_ONLY),
     "intention_withdraw": ("intention", POST_ONLY),
     "intention_sign": ("approved_intention", POST_ONLY),
+    # Readiness: procedures, documents, the ready list and the 申报 batches (a batch is city-wide).
+    "procedure_edit": ("project", EDITORS),
+    "document_upload": ("project", EDITORS),
+    "document_download": ("document", OK_FOR_ALL),
+    "document_delete": ("document", STAFF_ONLY),
+    "ready_list": (None, OK_FOR_ALL),
+    "batch_list": (None, OK_FOR_ALL),
+    "batch_create": (None, STAFF_ONLY),
+    "batch_detail": ("batch", OK_FOR_ALL),
+    "batch_edit": ("batch", STAFF_ONLY),
+    "batch_close": ("batch", {"city_staff": 405, "finance": 403, "district_user": 403}),
+    "batch_entry_add": ("batch", {"city_staff": 405, "finance": 403, "district_user": 403}),
+    "batch_entry_edit": ("entry", {"city_staff": 405, "finance": 403, "district_user": 403}),
+    "batch_entry_outcome": ("entry", {"city_staff": 405, "finance": 403, "district_user": 403}),
+    "batch_entry_remove": ("entry", {"city_staff": 405, "finance": 403, "district_user": 403}),
 }
+# Records of no district: a district user opens another side's as its own.
+UNSCOPED = {"batch"}
+# Pages refused to a role before any record is looked up: 403 on either side, which tells nothing of it.
+ROLE_FIRST = {"batch_entry_edit", "batch_entry_outcome", "batch_entry_remove"}
 # A lender's status on its own bank's side and on the other bank's; every other page answers it 403.
 # The other bank's loans, intentions and the projects only they finance are not there (404); a published
 # demand is every bank's to read and answer.
@@ -111,7 +135,17 @@ LENDER = {
 # The reporting month (last month) and the one before it, which already has its report.
 PERIOD = reporting_period()
 EARLIER = (PERIOD - datetime.timedelta(days=1)).replace(day=1)
-FINANCING_PAGES = ("funding", "loan", "disbursement", "repayment", "my_loans", "platform", "project_summary")
+FINANCING_PAGES = (
+    "funding",
+    "loan",
+    "disbursement",
+    "repayment",
+    "my_loans",
+    "platform",
+    "project_summary",
+    "ready_list",
+    "batch",
+)
 NAMESPACE = {
     name: "financing" if name.startswith((*FINANCING_PAGES, "demand", "intention")) else "projects"
     for name in MATRIX
@@ -153,6 +187,15 @@ POST_OK = {
     "intention_decline": {"lender": 302},
     "intention_withdraw": {"lender": 302},
     "intention_sign": {"city_staff": 302},
+    "procedure_edit": {"city_staff": 302, "district_user": 302},
+    "batch_create": {"city_staff": 302},
+    "batch_edit": {"city_staff": 302},
+    "batch_close": {"city_staff": 302},
+    "batch_entry_add": {"city_staff": 302},
+    "batch_entry_edit": {"city_staff": 302},
+    "batch_entry_outcome": {"city_staff": 302},
+    "batch_entry_remove": {"city_staff": 302},
+    "document_delete": {"city_staff": 302},
 }
 # What a lender's valid POST does on its own side (where it may act at all).
 POST_OK["disbursement_create"] = POST_OK["disbursement_create"] | {"lender": 302}
@@ -160,20 +203,27 @@ POST_OK["repayment_create"] = POST_OK["repayment_create"] | {"lender": 302}
 
 
 def test_the_matrix_covers_every_page():
-    from financing import platform_urls
+    from financing import platform_urls, readiness_urls
     from financing import urls as financing_urls
     from projects import urls as project_urls
 
-    patterns = [*project_urls.urlpatterns, *financing_urls.urlpatterns, *platform_urls.urlpatterns]
+    patterns = [
+        *project_urls.urlpatterns,
+        *financing_urls.urlpatterns,
+        *platform_urls.urlpatterns,
+        *readiness_urls.urlpatterns,
+    ]
     names = {pattern.name for pattern in patterns if getattr(pattern, "name", None)}
     assert names == set(MATRIX)
 
 
 @pytest.fixture
-def world(role_users, bank, other_bank):
+def world(role_users, bank, other_bank, city_user):
     """A draft, an accepted project, a milestone, a loan and a funding line in each district; a project that
-    reports monthly with a draft plan, a draft report with problems and a problem; and one user per role."""
+    reports monthly with a draft plan, a draft report with problems and a problem; a document; an entry of
+    the one 申报 batch; and one user per role."""
     objects = {}
+    batch = BatchFactory()
     for side, code, lender in (("own", "440112", bank), ("other", "440104", other_bank)):
         project = ProjectFactory(name=f"{side}-项目", district=district(code))
         accepted = ProjectFactory(name=f"{side}-已入库", district=district(code), review_status="accepted")
@@ -217,6 +267,15 @@ def world(role_users, bank, other_bank):
                 project=reporting, period=EARLIER, completed_amount=Decimal("10.00"), problems_note="征拆滞后"
             ),
             "problem": Problem.objects.create(project=reporting, category="land", description=f"{side}-问题"),
+            "document": document_upload(
+                acting_user=city_user,
+                project=project,
+                file=SimpleUploadedFile("批复.pdf", pdf()),
+                kind="approval",
+                title=f"{side}-批复",
+            ),
+            "batch": batch,
+            "entry": BatchEntryFactory(batch=batch, project=accepted),
         }
     return objects, role_users
 
@@ -233,6 +292,8 @@ def url_for(name, kind, objects):
     if name in ("projects:report_return", "projects:report_accept", "projects:report_reopen"):
         status = "accepted" if name == "projects:report_reopen" else "submitted"
         ProgressReport.objects.filter(pk=objects["report"].pk).update(status=status)
+    if name == "projects:procedure_edit":
+        return reverse(name, args=[objects[kind].pk, "feasibility"])
     if name == "projects:report_create":
         return reverse(name, args=[objects[kind].pk]) + f"?period={PERIOD:%Y-%m}"
     return reverse(name, args=[objects[kind].pk])
@@ -246,7 +307,8 @@ def expected(name, role, side):
         return LENDER.get(name, (403, 403))[0 if side == "own" else 1]
     if role == "no_role":
         return 403
-    if role == "district_user" and side == "other" and kind is not None:
+    scoped = kind is not None and kind not in UNSCOPED and name not in ROLE_FIRST
+    if role == "district_user" and side == "other" and scoped:
         return 404
     return statuses[role]
 
@@ -335,6 +397,22 @@ def valid_post(name, objects):
         return {"approval_no": "SX-9"}
     if name == "intention_sign":
         return {"loan": objects["loan"].pk}
+    if name == "procedure_edit":
+        return {"status": "done", "approval_no": "穗发改〔2026〕99号", "authority": "市发展改革委"}
+    if name in ("batch_create", "batch_edit"):
+        return {"programme": "special_bond", "year": "2026", "name": "2026年第九批专项债券"}
+    if name == "batch_entry_add":
+        accepted = objects["demandable"].pk
+        return {"project": accepted, "requested_amount": "100", "override": "on", "override_reason": "试点"}
+    entry = objects["entry"].pk
+    if name == "batch_entry_edit":
+        return {f"a{entry}-requested_amount": "200"}
+    if name == "batch_entry_outcome":
+        return {f"e{entry}-outcome": "rejected"}
+    if name == "batch_entry_remove":
+        return {"confirm": "yes"}
+    if name == "document_delete":
+        return {"confirm": "yes"}
     if name in ("problem_create", "problem_edit"):
         return {
             "category": "funding",
