@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 BEFORE = [("projects", "0004_monthly_dispatch"), ("financing", "0006_financing_platform")]
 OLD_FIELDS = ("feasibility_approval_no", "land_approval_no", "eia_required", "eia_approval_no")
@@ -65,7 +65,10 @@ def test_approval_numbers_move_into_procedures_and_back():
     try:
         apps = migrate(BEFORE)
         Project = apps.get_model("projects", "Project")
-        district = apps.get_model("projects", "District").objects.get(code="440112")
+        # A transactional test before this one may have flushed the districts the data migrations seeded.
+        district, _ = apps.get_model("projects", "District").objects.get_or_create(
+            code="440112", defaults={"name": "黄埔区"}
+        )
 
         def make(code, feasibility, land, eia_required, eia):
             Project.objects.create(
