@@ -5,7 +5,7 @@ import gc
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from portfolio.audit import snapshot
@@ -83,3 +83,11 @@ def test_the_collector_pause_restores_what_it_found():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="JIT is PostgreSQL's; CI runs this there")
+def test_the_apps_postgresql_connections_have_jit_off():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
