@@ -219,8 +219,10 @@ def _line_to_write(entry: BatchEntry) -> FundingLine | None:
     year still planned or applied and tied to no other entry (the oldest), else None (a new one)."""
     if entry.funding_line_id is not None:
         return FundingLine.objects.select_for_update().get(pk=entry.funding_line_id)
+    # `of=("self",)`: the filter on batch_entry joins the reverse one-to-one (a LEFT JOIN), and PostgreSQL
+    # cannot lock the nullable side of an outer join.
     return (
-        FundingLine.objects.select_for_update()
+        FundingLine.objects.select_for_update(of=("self",))
         .filter(
             project=entry.project,
             source_type=entry.batch.programme,
