@@ -141,10 +141,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Argon2 first: memory-hard and cheaper per login on the servers' CPU than PBKDF2 at its default rounds.
-# The others stay so that existing hashes still verify; each is upgraded to Argon2 at the user's next login.
+# Argon2 first (portfolio/hashers.py says with which parameters, and why): memory-hard, and cheaper per
+# login on the servers' CPU than PBKDF2 at its default rounds. The others stay so that existing hashes still
+# verify; each is upgraded to Argon2 at the user's next login.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "portfolio.hashers.LibraryArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
