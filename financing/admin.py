@@ -6,6 +6,7 @@ from django.utils import timezone
 from portfolio.admin import AuditedAdmin, ReadOnlyInline
 from projects.choices import Category, ProcedureKind, Stage
 
+from .installments import schedule_rebuild
 from .models import (
     ApplicationBatch,
     BatchEntry,
@@ -17,6 +18,18 @@ from .models import (
     Repayment,
 )
 from .services import LOAN_FIELDS, disbursement_check, loan_terms_check, repayment_check
+from .totals import financing_totals_refresh
+
+
+class RefreshesFinancingTotals:
+    """The admin of a record that counts in its project's financing totals: the project it leaves and the
+    one it joins are refreshed with the save, in the admin's transaction, as the services do."""
+
+    def save_model(self, request, obj, form, change):
+        rows = type(obj)._default_manager.filter(pk=obj.pk)
+        before = rows.values_list("project", flat=True).first() if change else None
+        super().save_model(request, obj, form, change)
+        financing_totals_refresh(project_ids=[before, obj.project_id])
 
 
 class LockedLoanRuleForm(forms.ModelForm):
@@ -84,7 +97,7 @@ class OrganizationAdmin(AuditedAdmin):
 
 
 @admin.register(FundingLine)
-class FundingLineAdmin(AuditedAdmin):
+class FundingLineAdmin(RefreshesFinancingTotals, AuditedAdmin):
     audit_project_path = "project"
     list_display = [
         "project",
@@ -115,7 +128,7 @@ class RepaymentInline(ReadOnlyInline):
 
 
 @admin.register(Loan)
-class LoanAdmin(AuditedAdmin):
+class LoanAdmin(RefreshesFinancingTotals, AuditedAdmin):
     audit_project_path = "project"
     form = LoanForm
     list_display = ["project", "lender", "borrower", "principal", "signed_on", "repayment_method", "status"]
@@ -129,6 +142,11 @@ class LoanAdmin(AuditedAdmin):
     list_select_related = ["project", "lender", "borrower"]
     autocomplete_fields = ["project", "lender", "borrower"]
     inlines = [DisbursementInline, RepaymentInline]
+
+    def save_model(self, request, obj, form, change):
+        # The stored schedule follows the terms, in the admin's transaction, as in loan_update.
+        super().save_model(request, obj, form, change)
+        schedule_rebuild(loan=obj)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -147,6 +165,11 @@ class DisbursementAdmin(AuditedAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Moving an entry to another loan would change two ledgers; correct it by a new entry instead.
         return ["loan"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        # A drawing or repayment added or corrected here moves the loan's stored schedule, as in the services.
+        super().save_model(request, obj, form, change)
+        schedule_rebuild(loan=obj.loan)
 
     def has_delete_permission(self, request, obj=None):
         return False

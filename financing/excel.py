@@ -5,8 +5,8 @@ from portfolio import access
 from portfolio.excel import Column, Sheet, field, heading, labels, new_workbook, rows_of
 
 from .choices import FundingStatus, LoanStatus, RepaymentMethod, SourceType
-from .models import Disbursement, FundingLine, Loan, Repayment
-from .selectors import loan_schedule, with_entries, with_loan_balances
+from .models import Disbursement, FundingLine, Installment, Loan, Repayment
+from .selectors import with_loan_balances
 
 
 def _project(path: str) -> list[Column]:
@@ -108,33 +108,29 @@ def financing_workbook(*, rows, user, filters: dict, scope: str):
             workbook, name, columns, entries, order, title, loan_status="loan__status"
         )
 
-    sheet = Sheet(
-        workbook,
-        "还款计划",
-        [
-            Column("项目编号", lambda r: r[0].project.code, width=22),
-            Column("项目名称", lambda r: r[0].project.name, width=36),
-            Column("贷款银行", lambda r: r[0].lender.name, width=26),
-            Column("期次", lambda r: r[1].number, kind="int", width=6),
-            Column("到期日", lambda r: r[1].due, kind="date", width=12),
-            Column("本金（万元）", lambda r: r[1].principal, kind="wan", total=True),
-            Column("利息（万元）", lambda r: r[1].interest, kind="wan", total=True),
-            Column("合计（万元）", lambda r: r[1].total, kind="wan", total=True),
-            Column("期末本金（万元）", lambda r: r[1].closing_balance, kind="wan"),
-            Column("已还本金（万元）", lambda r: r[1].paid_principal, kind="wan", total=True),
-        ],
-        heading=title,
-        counted=lambda r: r[0].status != LoanStatus.TERMINATED,
-        uncounted_note=NOT_TERMINATED,
+    # The stored installments of those loans, read with values() in one query (their rows are kept in step
+    # with the loans by financing.installments).
+    columns = [
+        field("项目编号", "loan__project__code", width=22),
+        field("项目名称", "loan__project__name", width=36),
+        field("贷款银行", "loan__lender__name", width=26),
+        field("期次", "number", kind="int", width=6),
+        field("到期日", "due", kind="date", width=12),
+        field("本金（万元）", "principal", kind="wan", total=True),
+        field("利息（万元）", "interest", kind="wan", total=True),
+        Column(
+            "合计（万元）",
+            lambda row: row["principal"] + row["interest"],
+            kind="wan",
+            total=True,
+            reads=("principal", "interest"),
+        ),
+        field("期末本金（万元）", "closing_balance", kind="wan"),
+        field("已还本金（万元）", "paid_principal", kind="wan", total=True),
+    ]
+    installments = Installment.objects.filter(loan__in=loans.order_by().values("pk"))
+    order = ("loan__project__district", "loan__project__code", "loan", "number")
+    counts["installments"] = _sheet(
+        workbook, "还款计划", columns, installments, order, title, loan_status="loan__status"
     )
-    # The schedules need the loans themselves with their entries, a chunk of loans at a time.
-    scheduled = with_entries(loans.select_related("project", "lender").order_by(*by_project))
-    for loan in scheduled.iterator(chunk_size=2000):
-        schedule = loan_schedule(
-            loan=loan, disbursements=loan.disbursements.all(), repayments=loan.repayments.all()
-        )
-        for installment in schedule.installments if schedule else []:
-            sheet.add((loan, installment))
-    sheet.finish()
-    counts["installments"] = sheet.rows
     return workbook, counts

@@ -29,7 +29,9 @@ from projects.choices import ReviewStatus
 from projects.models import Project
 
 from .choices import DemandStatus, IntentionStatus, LoanStatus
+from .installments import schedule_rebuild
 from .models import CreditIntention, Disbursement, FinancingDemand, FundingLine, Loan, Organization, Repayment
+from .totals import financing_totals_refresh
 
 FUNDING_LINE_FIELDS = (
     "source_type",
@@ -92,11 +94,14 @@ def funding_line_record(
             action="funding_line_update",
             project=funding_line.project,
         )
+        financing_totals_refresh(project_ids=[funding_line.project_id])
         return funding_line
     if project is None:
         raise ValidationError(_("请指定资金来源所属的项目。"))
     funding_line = FundingLine(project=project, **fields)
-    return record_create(funding_line, acting_user=acting_user, action="funding_line_create", project=project)
+    record_create(funding_line, acting_user=acting_user, action="funding_line_create", project=project)
+    financing_totals_refresh(project_ids=[project.pk])
+    return funding_line
 
 
 @transaction.atomic
@@ -104,7 +109,10 @@ def loan_create(*, acting_user, project: Project, **fields) -> Loan:
     access.require_role(acting_user, access.CITY_STAFF)
     reject_unknown_fields(fields, LOAN_FIELDS)
     loan = Loan(project=project, **fields)
-    return record_create(loan, acting_user=acting_user, action="loan_create", project=project)
+    record_create(loan, acting_user=acting_user, action="loan_create", project=project)
+    schedule_rebuild(loan=loan)
+    financing_totals_refresh(project_ids=[project.pk])
+    return loan
 
 
 @transaction.atomic
@@ -113,7 +121,7 @@ def loan_update(*, acting_user, loan: Loan, **fields) -> Loan:
     access.require_role(acting_user, access.CITY_STAFF)
     reject_unknown_fields(fields, LOAN_FIELDS)
     loan = Loan.objects.select_for_update().select_related("project").get(pk=loan.pk)
-    record_update(
+    changed = record_update(
         loan,
         fields=fields,
         acting_user=acting_user,
@@ -121,6 +129,9 @@ def loan_update(*, acting_user, loan: Loan, **fields) -> Loan:
         project=loan.project,
         check=lambda changed: loan_terms_check(loan=changed),
     )
+    if changed:
+        schedule_rebuild(loan=loan)
+    financing_totals_refresh(project_ids=[loan.project_id])
     return loan
 
 
@@ -241,9 +252,9 @@ def disbursement_record(
     loan = Loan.objects.select_for_update().get(pk=loan.pk)
     disbursement_check(loan=loan, amount=amount, on=on)
     disbursement = Disbursement(loan=loan, amount=amount, date=on, note=note)
-    return record_create(
-        disbursement, acting_user=acting_user, action="disbursement_record", project=loan.project
-    )
+    record_create(disbursement, acting_user=acting_user, action="disbursement_record", project=loan.project)
+    schedule_rebuild(loan=loan)
+    return disbursement
 
 
 @transaction.atomic
@@ -254,7 +265,9 @@ def repayment_record(
     loan = Loan.objects.select_for_update().get(pk=loan.pk)
     repayment_check(loan=loan, principal=principal, interest=interest, on=on)
     repayment = Repayment(loan=loan, date=on, principal=principal, interest=interest, note=note)
-    return record_create(repayment, acting_user=acting_user, action="repayment_record", project=loan.project)
+    record_create(repayment, acting_user=acting_user, action="repayment_record", project=loan.project)
+    schedule_rebuild(loan=loan)
+    return repayment
 
 
 # The 政银企 platform: financing demands and credit intentions

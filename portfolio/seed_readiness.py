@@ -11,6 +11,7 @@ from django.db import transaction
 from financing.choices import EntryOutcome, FundingStatus, SourceType
 from financing.models import ApplicationBatch, BatchEntry, FundingLine
 from financing.readiness import missing_for, procedure_statuses, rule_for, with_procedures
+from financing.totals import financing_totals_refresh
 from projects.choices import ReviewStatus
 from projects.models import Project
 
@@ -78,4 +79,5 @@ def seed_demo_batches(*, year: int | None = None) -> ApplicationBatch | None:
         approved.decided_on = datetime.date(year, 6, 30)
         approved.funding_line = line
         approved.save()
+        financing_totals_refresh(project_ids=[approved.project_id])
     return batch

@@ -8,12 +8,25 @@ from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 
+from financing.installments import schedules_sync
+from financing.totals import financing_totals_differences
+
 from . import access
 from .charts import bar_chart
 from .dashboard import dashboard_figures
 from .money import YI
 
 logger = logging.getLogger(__name__)
+
+
+# The checks of /healthz?deep=1, by name: each counts the records whose stored figures differ from what
+# their ledger computes (zero when consistent). They read every record in chunks: for a probe now and
+# then, not for the load balancer's every few seconds.
+DEEP_CHECKS = {
+    "financing_totals": lambda: len(financing_totals_differences()),
+    # Loans whose stored installments differ from the schedule their terms and entries give.
+    "schedules": lambda: len(schedules_sync(write=False).differed),
+}
 
 
 @access.role_required(roles=access.ROLES)
@@ -81,6 +94,17 @@ def healthz(request):
     except DatabaseError:
         logger.exception("health check: the database did not answer")
         return JsonResponse({"status": "unavailable", "database": False}, status=503)
+    if request.GET.get("deep") == "1":
+        counts = {name: differing() for name, differing in DEEP_CHECKS.items()}
+        failed = [name for name, count in counts.items() if count]
+        if failed:
+            logger.error("health check: stored figures differ from computed ones", extra={"failed": failed})
+            differing = {name: counts[name] for name in failed}
+            return JsonResponse(
+                {"status": "inconsistent", "database": True, "failed": failed, "differing": differing},
+                status=503,
+            )
+        return JsonResponse({"status": "ok", "database": True, "checks": sorted(DEEP_CHECKS)})
     return JsonResponse({"status": "ok", "database": True})
 
 

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from financing.models import FundingLine, Loan
+from financing.totals import financing_totals_refresh
 from portfolio.admin import AuditedAdmin, CityStaffOnly, ReadOnly, ReadOnlyInline
 from portfolio.audit import audit_delete
 
@@ -187,6 +188,11 @@ class ProjectAdmin(AuditedAdmin):
             obj.created_by = request.user
         obj.updated_at = timezone.now()
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The total investment and the funding lines of the inline both count in the project's totals.
+        financing_totals_refresh(project_ids=[form.instance.pk])
 
     def delete_model(self, request, obj):
         # A draft's milestones go with it; each leaves its own entry.

@@ -74,6 +74,7 @@ class UnitFactory(factory.django.DjangoModelFactory):
 class ProjectFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Project
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"TEST-{n:05d}")
     name = factory.Sequence(lambda n: f"测试项目{n}")
@@ -82,6 +83,7 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     total_investment = Decimal("100000000.00")
     start_year = 2025
     end_year = 2027
+    stored_totals = factory.PostGeneration(lambda obj, create, *args, **kwargs: refresh_totals(obj, create))
 
 
 class MilestoneFactory(factory.django.DjangoModelFactory):
@@ -96,17 +98,20 @@ class MilestoneFactory(factory.django.DjangoModelFactory):
 class FundingLineFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = FundingLine
+        skip_postgeneration_save = True
 
     project = factory.SubFactory(ProjectFactory)
     source_type = SourceType.SPECIAL_BOND
     year = 2025
     planned_amount = Decimal("10000000.00")
     status = FundingStatus.PLANNED
+    stored_totals = factory.PostGeneration(lambda obj, create, *args, **kwargs: refresh_totals(obj, create))
 
 
 class LoanFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Loan
+        skip_postgeneration_save = True
 
     project = factory.SubFactory(ProjectFactory)
     lender = factory.SubFactory(BankFactory)
@@ -115,15 +120,19 @@ class LoanFactory(factory.django.DjangoModelFactory):
     signed_on = datetime.date(2025, 1, 10)
     term_months = 120
     annual_rate = Decimal("3.0000")
+    stored_totals = factory.PostGeneration(lambda obj, create, *args, **kwargs: refresh_totals(obj, create))
+    stored_schedule = factory.PostGeneration(lambda obj, create, *_args, **_kw: rebuild_schedule(obj, create))
 
 
 class DisbursementFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Disbursement
+        skip_postgeneration_save = True
 
     loan = factory.SubFactory(LoanFactory)
     date = datetime.date(2025, 2, 1)
     amount = Decimal("10.00")
+    stored_schedule = factory.PostGeneration(lambda obj, create, *_args, **_kw: rebuild_schedule(obj, create))
 
 
 class DemandFactory(factory.django.DjangoModelFactory):
@@ -156,10 +165,12 @@ class IntentionFactory(factory.django.DjangoModelFactory):
 class RepaymentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Repayment
+        skip_postgeneration_save = True
 
     loan = factory.SubFactory(LoanFactory)
     date = datetime.date(2025, 6, 1)
     principal = Decimal("1.00")
+    stored_schedule = factory.PostGeneration(lambda obj, create, *_args, **_kw: rebuild_schedule(obj, create))
 
 
 class ProcedureFactory(factory.django.DjangoModelFactory):
@@ -324,3 +335,21 @@ def dispatch_world() -> dict:
         "t1": t1,
         "overdue_problem": overdue,
     }
+
+
+# Part H2 (stored financing totals): a project, funding line or loan made by a factory leaves its project's
+# stored totals in step, as the services would.
+def refresh_totals(obj, create: bool) -> None:
+    from financing.totals import financing_totals_refresh
+
+    if create:
+        financing_totals_refresh(project_ids=[obj.pk if isinstance(obj, Project) else obj.project_id])
+
+
+# Part H1 (stored repayment schedules): a loan, drawing or repayment made by a factory leaves the loan's
+# stored installments in step, as the services would.
+def rebuild_schedule(obj, create: bool) -> None:
+    from financing.installments import schedule_rebuild
+
+    if create:
+        schedule_rebuild(loan=obj if isinstance(obj, Loan) else obj.loan)

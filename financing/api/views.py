@@ -4,6 +4,7 @@ the 政银企 platform's financing demands and credit intentions with their step
 A lender (a bank's account manager) reads what its scope holds (portfolio.access) and records its own
 loans' money; funding lines stay the city's and the districts'."""
 
+from django.utils import timezone
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
@@ -75,8 +76,10 @@ class LoanViewSet(ServiceModelViewSet):
         """The loan's repayment schedule for the money drawn, with the repayments allocated oldest first
         and the installments past due and unpaid marked `overdue`, as on the loan's page; no installments
         while the loan's terms are incomplete."""
-        position = selectors.loan_position(loan=self.get_object())
-        installments = position["schedule"].installments if position["schedule"] else []
+        loan = self.get_object()
+        installments = []
+        if loan.schedule_terms() is not None:
+            installments = selectors.installments_of(loan=loan, today=timezone.localdate())
         return Response(ScheduleSerializer({"installments": installments}).data)
 
 

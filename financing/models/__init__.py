@@ -12,6 +12,8 @@ from .ledger import (
     Repayment,
 )
 from .readiness import ApplicationBatch, BatchEntry, ProgrammeRule
+from .schedule import Installment
+from .totals import FinancingTotals
 
 __all__ = [
     "MONEY",
@@ -20,7 +22,9 @@ __all__ = [
     "CreditIntention",
     "Disbursement",
     "FinancingDemand",
+    "FinancingTotals",
     "FundingLine",
+    "Installment",
     "Loan",
     "Organization",
     "ProgrammeRule",

@@ -46,8 +46,8 @@ def _post_only(request):
 
 
 def _project_with_totals(user, pk) -> Project:
-    """The project `pk` if `user` may see it (404 otherwise), with its funding cover and gap."""
-    projects = selectors.with_financing_totals(Project.objects.visible_to(user)).select_related(
+    """The project `pk` if `user` may see it (404 otherwise), with its funding cover and gap (stored)."""
+    projects = selectors.with_stored_financing_totals(Project.objects.visible_to(user)).select_related(
         "district", "unit", "implementing_org"
     )
     return get_object_or_404(projects, pk=pk)

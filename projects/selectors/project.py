@@ -3,7 +3,7 @@
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
-from financing.selectors import funding_plan_total, with_financing_totals
+from financing.selectors import funding_plan_total, with_stored_financing_totals
 from portfolio.filters import filtered
 
 from ..choices import ReviewAction, ReviewStatus, Stage
@@ -13,10 +13,11 @@ from .preparation import mature_missing, procedures_by_kind
 
 
 def project_list(*, user, params=None, strict: bool = True) -> QuerySet:
-    """The projects `user` may see, with their financing totals, narrowed and sorted by `params` (the
-    library page's query, the API list's, the exports'), in the library's order: district, code."""
+    """The projects `user` may see, with their financing totals (as stored, so that sorting by 资金缺口 adds
+    nothing up), narrowed and sorted by `params` (the library page's query, the API list's, the exports'),
+    in the library's order: district, code."""
     projects = (
-        with_financing_totals(Project.objects.visible_to(user))
+        with_stored_financing_totals(Project.objects.visible_to(user))
         .select_related("district", "unit", "implementing_org")
         .order_by("district", "code", "pk")
     )

@@ -9,6 +9,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from financing.totals import financing_totals_create, financing_totals_refresh
 from portfolio import access
 from portfolio.audit import audit_entry, audit_record, snapshot
 from portfolio.constraints import validate_checks
@@ -105,9 +106,9 @@ def project_create(*, acting_user, code: str = "", **fields) -> Project:
                     stage=Stage.PLANNING,
                     **fields,
                 )
-                return record_create(
-                    project, acting_user=acting_user, action="project_create", project=project
-                )
+                record_create(project, acting_user=acting_user, action="project_create", project=project)
+                financing_totals_create(projects=[project])
+                return project
         except IntegrityError:
             # Two creations picked the same code at once; the unique constraint caught it. Try the next one.
             if code or attempt == 4:
@@ -218,6 +219,7 @@ def project_create_many(*, acting_user, items: list[dict]) -> list[Project]:
                 for project in projects
             ],
         )
+        financing_totals_create(projects=projects)
     return projects
 
 
@@ -258,6 +260,8 @@ def project_update(
         project=project,
         bookkeeping=_new_version,
     )
+    if "total_investment" in fields:
+        financing_totals_refresh(project_ids=[project.pk])
     return project
 
 

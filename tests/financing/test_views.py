@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from financing.models import Disbursement, FundingLine, Loan, Repayment
 from portfolio.models import AuditEntry
-from tests.factories import BankFactory, DisbursementFactory, LoanFactory, OrganizationFactory, ProjectFactory
+from tests.factories import (
+    BankFactory,
+    DisbursementFactory,
+    LoanFactory,
+    OrganizationFactory,
+    ProjectFactory,
+    RepaymentFactory,
+)
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -49,7 +56,7 @@ def test_loan_page_figures_schedule_due_soon_and_past_due(city_client):
         payment_interval_months=3,
     )
     DisbursementFactory(loan=loan, date=signed, amount=D("1600000.00"))
-    Repayment.objects.create(
+    RepaymentFactory(
         loan=loan, date=signed + datetime.timedelta(days=95), principal=D("200000.00"), interest=D("14400.00")
     )
     FundingLine.objects.create(
@@ -247,7 +254,7 @@ def test_loan_page_leaves_out_rejected_subsidies_paid_installments_and_ends_of_t
     )
     DisbursementFactory(loan=loan, date=signed, amount=D("800.00"))
     # Everything up to and including the next installment is paid in advance.
-    Repayment.objects.create(loan=loan, date=today, principal=D("300.00"), interest=D("30.00"))
+    RepaymentFactory(loan=loan, date=today, principal=D("300.00"), interest=D("30.00"))
     FundingLine.objects.create(
         project=loan.project,
         source_type="interest_subsidy",

@@ -1,0 +1,70 @@
+"""The stored repayment schedule: one row per installment of a loan, as financing.schedule computes it from
+the loan's terms, its drawings and its repayments (allocated oldest first).
+
+The rows are rewritten by the services that change a loan, its drawings or its repayments, in the same
+transaction (financing.installments), so that the dashboard, a bank's loan book, the loan page and the
+exports read them with SQL rather than recomputing every loan on every request. Whether an installment is
+overdue depends on the day it is read, so it is not stored: it is `due < today` with something unpaid, on
+a running loan, worked out by the reading query.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portfolio.access import ScopedQuerySet
+
+from .ledger import MONEY, Loan
+
+
+class Installment(models.Model):
+    loan = models.ForeignKey(Loan, models.CASCADE, related_name="installments", verbose_name=_("贷款"))
+    number = models.PositiveSmallIntegerField(_("期次"))
+    starts = models.DateField(_("起息日"))
+    due = models.DateField(_("到期日"))
+    opening_balance = models.DecimalField(_("期初本金（元）"), **MONEY)
+    drawn = models.DecimalField(_("本期提款（元）"), **MONEY)
+    principal = models.DecimalField(_("应还本金（元）"), **MONEY)
+    interest = models.DecimalField(_("应付利息（元）"), **MONEY)
+    closing_balance = models.DecimalField(_("期末本金（元）"), **MONEY)
+    grace = models.BooleanField(_("宽限期"), default=False)
+    paid_principal = models.DecimalField(_("已还本金（元）"), default=0, **MONEY)
+    paid_interest = models.DecimalField(_("已付利息（元）"), default=0, **MONEY)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "loan__project__district"
+    lender_paths = ("loan__lender",)
+
+    class Meta:
+        ordering = ["loan", "number"]
+        verbose_name = _("还款计划期次")
+        verbose_name_plural = _("还款计划期次")
+        constraints = [
+            # Also the index of the loan page and the schedule API: one loan's rows in number order.
+            models.UniqueConstraint(fields=["loan", "number"], name="installment_unique_number"),
+        ]
+        indexes = [
+            # A bank's loan book: per loan, the first installment due on or after today and the sum of
+            # those due before it.
+            models.Index(fields=["loan", "due"], name="installment_loan_due"),
+            # The dashboard's maturity profile: what falls due before today (overdue) and after it, by year.
+            models.Index(fields=["due"], name="installment_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.loan_id} 第 {self.number} 期（{self.due}）"
+
+    @property
+    def total(self):
+        return self.principal + self.interest
+
+    @property
+    def unpaid_principal(self):
+        return self.principal - self.paid_principal
+
+    @property
+    def unpaid_interest(self):
+        return self.interest - self.paid_interest
+
+    @property
+    def settled(self) -> bool:
+        return self.unpaid_principal <= 0 and self.unpaid_interest <= 0
