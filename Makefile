@@ -1,5 +1,6 @@
 # make run: set up everything and serve the app on SQLite.  make test: run the whole suite.
-# make serve: production mode (gunicorn, DEBUG off, settings from the environment; see the README).
+# make serve: production mode (gunicorn, DEBUG off, settings from the environment; see the README), beside
+# one or more `manage.py db_worker` for the background jobs.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,6 +23,9 @@ run: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py seed --demo 200 --demo-once
 	DEBUG=1 $(BIN)/python manage.py demo_accounts
 	@echo "打开 http://127.0.0.1:$(PORT)/ 用上面的演示账户登录"
+	@# One background worker beside the server (exports past their threshold, batch imports); both stop together.
+	trap 'kill 0' EXIT; \
+	DEBUG=1 $(BIN)/python manage.py db_worker --no-reload --interval 1 & \
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 serve: $(STAMP)
@@ -30,6 +34,8 @@ serve: $(STAMP)
 	$(BIN)/python manage.py check --deploy --fail-level ERROR
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@# Background jobs need a worker: run `$(BIN)/python manage.py db_worker --no-reload` beside gunicorn, one
+	@# per host or more (README, "Background jobs"); this target serves the web requests only.
 	$(BIN)/gunicorn --config gunicorn.conf.py
 
 test: $(STAMP)

@@ -11,6 +11,7 @@ from financing.api import readiness
 from financing.api import views as financing
 from portfolio.api.auth import TokenView
 from portfolio.dispatch.api import DispatchBulletin, DispatchExport, DispatchView
+from portfolio.jobs.api import JobDownload, JobView
 from projects.api import views as projects
 from projects.api.documents import DocumentViewSet
 from projects.api.imports import ReportImport, ReportImportTemplate
@@ -49,6 +50,8 @@ urlpatterns = [
     path("v1/exports/batches/<int:pk>.xlsx", readiness.BatchExport.as_view(), name="export_batch"),
     path("v1/reports/dispatch.pdf", DispatchBulletin.as_view(), name="report_dispatch"),
     path("v1/dispatch/", DispatchView.as_view(), name="api_dispatch"),
+    path("v1/jobs/<int:pk>/", JobView.as_view(), name="api_job"),
+    path("v1/jobs/<int:pk>/download/", JobDownload.as_view(), name="api_job_download"),
     path("v1/imports/projects/template.xlsx", projects.ImportTemplate.as_view(), name="import_template"),
     path("v1/imports/projects/", projects.ProjectImport.as_view(), name="import_projects"),
     path(

@@ -121,3 +121,9 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+# The background jobs' table lives with its package (portfolio.jobs); imported here so that Django finds it.
+from .jobs.models import Job, JobKind, JobStatus  # noqa: E402
+
+__all__ = ["AuditEntry", "Job", "JobKind", "JobStatus", "Notification", "NotificationKind", "Profile"]

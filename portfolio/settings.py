@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "bootstrap",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "portfolio",
     "projects",
     "financing",
@@ -186,12 +188,10 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
-# Uploaded workbooks wait here between the preview and the confirmation of an import.
-IMPORT_DIR = os.environ.get("IMPORT_DIR", str(BASE_DIR / "var" / "imports"))
-
-# Documents (附件) are kept through STORAGES["default"]: files under MEDIA_ROOT by default, or an
-# S3-compatible bucket (README, "Documents and storage"). There is no MEDIA_URL route: every download goes
-# through a view that checks the user's scope.
+# Documents (附件), imports waiting for their confirmation and the files of background jobs are kept through
+# STORAGES["default"]: files under MEDIA_ROOT by default, or an S3-compatible bucket (README, "Documents and
+# storage"), shared by every app host and worker. There is no MEDIA_URL route: every download goes through a
+# view that checks the user's scope.
 MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 
 STATIC_URL = "static/"
@@ -326,6 +326,24 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Background jobs (portfolio.jobs): long exports, PDFs, batch imports and the reminders run as tasks queued in
+# the database and run by `manage.py db_worker` (one or more per host, README "Background jobs"), so that no
+# other server is needed. The tests run a task at once where they enqueue it, except those of a job's life,
+# which switch to the database backend and run the worker themselves (tests/portfolio/test_jobs.py).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"
+        if TESTING
+        else "django_tasks_db.DatabaseBackend"
+    }
+}
+# Above these sizes the file is made by a job and the user is sent to its page: rows of an export (projects
+# for projects.xlsx and financing.xlsx, a batch's entries, the dispatch's projects), the projects of a
+# dispatch bulletin (PDF), the rows of a batch import.
+EXPORT_JOB_THRESHOLD = int(os.environ.get("EXPORT_JOB_THRESHOLD", "5000"))
+PDF_JOB_THRESHOLD = int(os.environ.get("PDF_JOB_THRESHOLD", "1000"))
+IMPORT_JOB_THRESHOLD = int(os.environ.get("IMPORT_JOB_THRESHOLD", "2000"))
 
 if TESTING:
     # Hashing strength is not what the tests are about; PBKDF2 per test user would dominate their time.

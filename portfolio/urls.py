@@ -9,6 +9,7 @@ urlpatterns = [
     path("", dashboard, name="home"),
     path("dispatch/", dispatch_page, name="dispatch"),
     path("notifications/", include("portfolio.notifications.urls")),
+    path("jobs/", include("portfolio.jobs.urls")),
     path("", include("projects.urls")),
     path("", include("financing.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

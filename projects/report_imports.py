@@ -41,7 +41,7 @@ from .selectors.progress import reporting_projects
 from .services.progress import report_create, report_update
 
 # ImportFileError is imported for the callers: the page and the API catch it from here.
-__all__ = ["ImportFileError", "ImportResult", "import_reports"]
+__all__ = ["ImportFileError", "ImportResult", "count_rows", "import_reports"]
 
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
@@ -133,16 +133,28 @@ def _service_errors(number: int, error: ValidationError) -> list[dict]:
     return [_error(number, "", message) for message in error.messages]
 
 
-def import_reports(upload, *, user, period: datetime.date, commit: bool) -> ImportResult:
-    """Check every row of the month `period`; with `commit`, write them all (new reports as drafts, drafts
-    and returned ones updated) in one transaction when all are right, else none."""
-    rows = read_sheet(
+def _read(upload) -> list[tuple[int, dict]]:
+    return read_sheet(
         upload,
         sheet=REPORT_SHEET,
         headers=REPORT_HEADERS,
         max_rows=REPORT_MAX_ROWS,
         max_bytes=MAX_BYTES,
     )
+
+
+def count_rows(upload) -> int:
+    """The file's data rows (an ImportFileError when it cannot be read): what decides whether the import
+    runs as a background job."""
+    rows = len(_read(upload))
+    upload.seek(0)
+    return rows
+
+
+def import_reports(upload, *, user, period: datetime.date, commit: bool) -> ImportResult:
+    """Check every row of the month `period`; with `commit`, write them all (new reports as drafts, drafts
+    and returned ones updated) in one transaction when all are right, else none."""
+    rows = _read(upload)
     fill_headers = [header for header, _name in REPORT_FILL]
     # Rows whose four cells to fill are all empty are the projects left for later (or locked): skipped.
     rows = [

@@ -23,6 +23,9 @@ from portfolio.api.exports import WORKBOOK
 from portfolio.api.fields import ScopedRelatedField
 from portfolio.api.viewsets import ServiceModelViewSet
 from portfolio.excel import XLSX, save_to_temp, today_stamp
+from portfolio.jobs import services as jobs
+from portfolio.jobs.http import job_answer, over
+from portfolio.jobs.models import JobKind
 from projects.models import Project
 
 STAFF = (access.CITY_STAFF,)
@@ -211,12 +214,34 @@ class BatchExport(GenericAPIView):
     def get(self, request, pk):
         batch = get_object_or_404(self.get_queryset(), pk=pk)
         entries = readiness.batch_entries(user=request.user, batch=batch)
+        filename = f"batch-{batch.pk}-{today_stamp()}.xlsx"
+        size = len(entries)
+        if over("EXPORT_JOB_THRESHOLD", size):
+            job = jobs.job_submit(
+                owner=request.user,
+                kind=JobKind.BATCH_EXPORT,
+                params={"batch": batch.pk},
+                total=size,
+                download_name=filename,
+                content_type=XLSX,
+            )
+            return job_answer(request, job)
         workbook, _counts = batch_workbook(
             batch=batch, entries=entries, user=request.user, scope=access.scope_label(request.user)
         )
-        return FileResponse(
-            save_to_temp(workbook),
-            as_attachment=True,
-            filename=f"batch-{batch.pk}-{today_stamp()}.xlsx",
-            content_type=XLSX,
-        )
+        return FileResponse(save_to_temp(workbook), as_attachment=True, filename=filename, content_type=XLSX)
+
+
+def run_batch_export(job, progress) -> jobs.Outcome:
+    """The batch's application list a job was asked for, as its owner sees it (a batch it no longer sees
+    is a failure that says so)."""
+    batch = ApplicationBatch.objects.visible_to(job.owner).filter(pk=job.params["batch"]).first()
+    if batch is None:
+        raise jobs.JobFailure(_("该申报批次已不存在或您已无权查看。"))
+    entries = readiness.batch_entries(user=job.owner, batch=batch)
+    total = len(entries)
+    progress(0, total)
+    workbook, _counts = batch_workbook(
+        batch=batch, entries=entries, user=job.owner, scope=access.scope_label(job.owner)
+    )
+    return jobs.Outcome(file=save_to_temp(workbook), download_name=job.download_name, content_type=XLSX)

@@ -1,7 +1,11 @@
 """The dispatch in the API: `GET /api/v1/dispatch/` in DOMAIN.md's shape, the 调度表 as a workbook and the
-通报 as a PDF; each reads `dispatch_figures` for the user's scope."""
+通报 as a PDF; each reads `dispatch_figures` for the user's scope. Past a number of projects (the
+settings' EXPORT_JOB_THRESHOLD, PDF_JOB_THRESHOLD) the file is made by a background job, from the same query
+as the same user."""
 
-from django.http import FileResponse, HttpResponse
+import io
+
+from django.http import FileResponse, HttpResponse, QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -11,6 +15,9 @@ from rest_framework.views import APIView
 from portfolio import access
 from portfolio.api.exports import WORKBOOK
 from portfolio.excel import XLSX, save_to_temp
+from portfolio.jobs import services as jobs
+from portfolio.jobs.http import job_answer, over
+from portfolio.jobs.models import JobKind
 
 from .excel import dispatch_workbook
 from .pdf import bulletin_pdf
@@ -86,24 +93,50 @@ def dispatch_document(dispatch) -> dict:
 
 
 class DispatchReadView(APIView):
-    """Reads the query (a 400 naming the parameter when it is wrong) and the user's dispatch."""
+    """Reads the query and the user's dispatch; hands a large file to a job."""
 
     def dispatch_of(self, request):
-        query = DispatchQuery(request.query_params)
-        if not query.is_valid():
-            raise serializers.ValidationError(
-                {
-                    (key if key != "__all__" else "month"): [str(m) for m in messages]
-                    for key, messages in query.errors.items()
-                }
-            )
-        return dispatch_figures(user=request.user, **query.chosen)
+        return _dispatch_for(user=request.user, params=request.query_params)
 
     def scope_of(self, request, dispatch) -> str:
-        """What the output covers: the district asked for (when the user sees it), else the user's scope."""
-        if request.query_params.get("district") and len(dispatch.districts) == 1:
-            return dispatch.districts[0].district.name
-        return access.scope_label(request.user)
+        return _scope_for(user=request.user, params=request.query_params, dispatch=dispatch)
+
+    def as_job(self, request, dispatch, *, kind, threshold: str, filename: str, content_type: str):
+        """The job that makes this file, when the dispatch is past `threshold` projects; else None."""
+        if not over(threshold, len(dispatch.projects)):
+            return None
+        # The month the user saw, even if the job runs after the default month has moved on.
+        query = request.query_params.copy()
+        query["year"], query["month"] = str(dispatch.year), str(dispatch.month)
+        job = jobs.job_submit(
+            owner=request.user,
+            kind=kind,
+            params={"query": query.urlencode()},
+            total=len(dispatch.projects),
+            download_name=filename,
+            content_type=content_type,
+        )
+        return job_answer(request, job)
+
+
+def _dispatch_for(*, user, params):
+    """Reads the query (a 400 naming the parameter when it is wrong) and the user's dispatch."""
+    query = DispatchQuery(params)
+    if not query.is_valid():
+        raise serializers.ValidationError(
+            {
+                (key if key != "__all__" else "month"): [str(m) for m in messages]
+                for key, messages in query.errors.items()
+            }
+        )
+    return dispatch_figures(user=user, **query.chosen)
+
+
+def _scope_for(*, user, params, dispatch) -> str:
+    """What the output covers: the district asked for (when the user sees it), else the user's scope."""
+    if params.get("district") and len(dispatch.districts) == 1:
+        return dispatch.districts[0].district.name
+    return access.scope_label(user)
 
 
 class DispatchView(DispatchReadView):
@@ -124,8 +157,18 @@ class DispatchExport(DispatchReadView):
     )
     def get(self, request):
         dispatch = self.dispatch_of(request)
-        workbook = dispatch_workbook(dispatch, scope=self.scope_of(request, dispatch))
         filename = f"dispatch-{dispatch.year}-{dispatch.month:02d}.xlsx"
+        job = self.as_job(
+            request,
+            dispatch,
+            kind=JobKind.DISPATCH_EXPORT,
+            threshold="EXPORT_JOB_THRESHOLD",
+            filename=filename,
+            content_type=XLSX,
+        )
+        if job is not None:
+            return job
+        workbook = dispatch_workbook(dispatch, scope=self.scope_of(request, dispatch))
         return FileResponse(save_to_temp(workbook), as_attachment=True, filename=filename, content_type=XLSX)
 
 
@@ -140,8 +183,42 @@ class DispatchBulletin(DispatchReadView):
     )
     def get(self, request):
         dispatch = self.dispatch_of(request)
+        filename = f"dispatch-{dispatch.year}-{dispatch.month:02d}.pdf"
+        job = self.as_job(
+            request,
+            dispatch,
+            kind=JobKind.DISPATCH_PDF,
+            threshold="PDF_JOB_THRESHOLD",
+            filename=filename,
+            content_type=PDF,
+        )
+        if job is not None:
+            return job
         content = bulletin_pdf(dispatch, scope=self.scope_of(request, dispatch))
         response = HttpResponse(content, content_type=PDF)
-        filename = f"dispatch-{dispatch.year}-{dispatch.month:02d}.pdf"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+def _job_dispatch(job, progress):
+    params = QueryDict(job.params.get("query", ""))
+    dispatch = _dispatch_for(user=job.owner, params=params)
+    progress(0, len(dispatch.projects))
+    return dispatch, _scope_for(user=job.owner, params=params, dispatch=dispatch)
+
+
+def run_dispatch_export(job, progress) -> jobs.Outcome:
+    """The 调度表 a job was asked for, as its owner sees it."""
+    dispatch, scope = _job_dispatch(job, progress)
+    handle = save_to_temp(dispatch_workbook(dispatch, scope=scope))
+    return jobs.Outcome(file=handle, download_name=job.download_name, content_type=XLSX)
+
+
+def run_dispatch_pdf(job, progress) -> jobs.Outcome:
+    """The 通报 a job was asked for, as its owner sees it."""
+    dispatch, scope = _job_dispatch(job, progress)
+    return jobs.Outcome(
+        file=io.BytesIO(bulletin_pdf(dispatch, scope=scope)),
+        download_name=job.download_name,
+        content_type=PDF,
+    )

@@ -378,3 +378,20 @@ def remind(*, today: datetime.date, dry_run: bool = False) -> Outcome:
         if (n.user_id, n.key) in wanted
     ]
     return Outcome(today=today, planned=planned, new=new, created=created, emails=send_emails(unmailed))
+
+
+def run_reminders(job, progress):
+    """The day's reminders as a background job (`manage.py remind --enqueue`), for the day it was queued."""
+    from portfolio.jobs.services import Outcome as JobOutcome
+
+    today = datetime.date.fromisoformat(job.params["date"])
+    outcome = remind(today=today)
+    progress(len(outcome.planned), len(outcome.planned))
+    return JobOutcome(
+        result={
+            "date": today.isoformat(),
+            "created": len(outcome.created),
+            "users": outcome.users,
+            "emails": outcome.emails,
+        }
+    )

@@ -1,9 +1,15 @@
 """GET /api/v1/imports/projects/template.xlsx and POST /api/v1/imports/projects/ (multipart `file`); the
 monthly reports' batch entry: GET /api/v1/imports/progress-reports/template.xlsx?period=YYYY-MM and POST
-/api/v1/imports/progress-reports/ (multipart `file`, `period`, `dry_run`)."""
+/api/v1/imports/progress-reports/ (multipart `file`, `period`, `dry_run`).
+
+A file of more than settings.IMPORT_JOB_THRESHOLD rows is written by a background job: 202 with the job,
+whose document ends with what was written or every row's errors."""
 
 import io
+import secrets
 
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -16,13 +22,24 @@ from rest_framework.views import APIView
 
 from portfolio import access
 from portfolio.excel import XLSX
+from portfolio.jobs import services as jobs
+from portfolio.jobs.http import job_answer, over
+from portfolio.jobs.models import JobKind
 from portfolio.workdays import month_of, parse_month
 from projects.excel import report_template_workbook, template_workbook
-from projects.imports import ImportFileError, import_projects
-from projects.report_imports import import_reports
+from projects.imports import ImportFileError, import_projects, read_rows
+from projects.report_imports import count_rows, import_reports
 from projects.selectors.progress import reporting_period
 
 NO_FILE = gettext_lazy("请上传 .xlsx 文件（字段名 file）。")
+
+
+def _as_job(request, upload, *, rows: int, kind: JobKind, params: dict | None = None):
+    """The import handed to a background job: the file goes to storage, where any worker reads it."""
+    upload.seek(0)
+    name = default_storage.save(f"imports/job-{secrets.token_urlsafe(16)}.xlsx", File(upload))
+    job = jobs.job_submit(owner=request.user, kind=kind, params={"file": name, **(params or {})}, total=rows)
+    return job_answer(request, job)
 
 
 def _dry_run(request) -> bool:
@@ -70,6 +87,11 @@ class ProjectImport(APIView):
         if upload is None:
             return Response({"file": [str(NO_FILE)]}, status=status.HTTP_400_BAD_REQUEST)
         try:
+            if not dry_run:
+                rows = len(read_rows(upload))
+                upload.seek(0)
+                if over("IMPORT_JOB_THRESHOLD", rows):
+                    return _as_job(request, upload, rows=rows, kind=JobKind.PROJECTS_IMPORT)
             result = import_projects(upload, user=request.user, commit=not dry_run)
         except ImportFileError as error:
             return Response({"file": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
@@ -190,6 +212,16 @@ class ReportImport(APIView):
         if upload is None:
             return Response({"file": [str(NO_FILE)]}, status=status.HTTP_400_BAD_REQUEST)
         try:
+            if not dry_run:
+                rows = count_rows(upload)
+                if over("IMPORT_JOB_THRESHOLD", rows):
+                    return _as_job(
+                        request,
+                        upload,
+                        rows=rows,
+                        kind=JobKind.REPORTS_IMPORT,
+                        params={"period": period.isoformat()},
+                    )
             result = import_reports(upload, user=request.user, period=period, commit=not dry_run)
         except ImportFileError as error:
             return Response({"file": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)

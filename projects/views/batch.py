@@ -9,6 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portfolio import access
+from portfolio.jobs import services as jobs
+from portfolio.jobs.http import over
+from portfolio.jobs.models import JobKind
 from portfolio.uploads import PendingUpload
 from portfolio.workdays import month_of, parse_month
 
@@ -48,6 +51,20 @@ def report_import(request):
             return render(request, "projects/progress/report_import.html", _with_period(context, period))
     context = _with_period(context, period)
     if request.method == "POST" and request.POST.get("action") == "confirm":
+        rows = PENDING_REPORTS.rows(request)
+        if over("IMPORT_JOB_THRESHOLD", rows):
+            # A large month is written by a background job; its page shows the outcome.
+            name = PENDING_REPORTS.hand_over(request)
+            if name is None:
+                messages.error(request, _("待导入的文件已失效，请重新上传。"))
+                return redirect(f"{reverse('projects:report_import')}?period={period:%Y-%m}")
+            job = jobs.job_submit(
+                owner=request.user,
+                kind=JobKind.REPORTS_IMPORT,
+                params={"file": name, "period": period.isoformat()},
+                total=rows,
+            )
+            return redirect("jobs:detail", job.pk)
         with PENDING_REPORTS.confirmed(request) as upload:
             if upload is None:
                 messages.error(request, _("待导入的文件已失效，请重新上传。"))
@@ -84,7 +101,7 @@ def report_import(request):
             else:
                 context["result"] = result
                 if result.ok:
-                    context["token"] = PENDING_REPORTS.keep(request, upload)
+                    context["token"] = PENDING_REPORTS.keep(request, upload, rows=len(result.rows))
     return render(request, "projects/progress/report_import.html", context)
 
 

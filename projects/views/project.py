@@ -17,6 +17,9 @@ from financing.selectors import funding_by_source, with_loan_balances
 from portfolio import access
 from portfolio.audit import describe_history
 from portfolio.forms import page_size, posted_version, query_without, write_form
+from portfolio.jobs import services as jobs
+from portfolio.jobs.http import over
+from portfolio.jobs.models import JobKind
 from portfolio.models import AuditEntry
 from portfolio.money import ZERO_YUAN
 from portfolio.uploads import PendingUpload
@@ -306,6 +309,17 @@ def project_import(request):
         raise PermissionDenied(refusal)
     context = {"max_mb": imports.MAX_BYTES // (1024 * 1024)}
     if request.method == "POST" and request.POST.get("action") == "confirm":
+        rows = PENDING_PROJECTS.rows(request)
+        if over("IMPORT_JOB_THRESHOLD", rows):
+            # A large file is written by a background job; its page shows the outcome.
+            name = PENDING_PROJECTS.hand_over(request)
+            if name is None:
+                messages.error(request, _("待导入的文件已失效，请重新上传。"))
+                return redirect("projects:project_import")
+            job = jobs.job_submit(
+                owner=request.user, kind=JobKind.PROJECTS_IMPORT, params={"file": name}, total=rows
+            )
+            return redirect("jobs:detail", job.pk)
         with PENDING_PROJECTS.confirmed(request) as upload:
             if upload is None:
                 messages.error(request, _("待导入的文件已失效，请重新上传。"))
@@ -330,5 +344,5 @@ def project_import(request):
             else:
                 context["result"] = result
                 if result.ok:
-                    context["token"] = PENDING_PROJECTS.keep(request, upload)
+                    context["token"] = PENDING_PROJECTS.keep(request, upload, rows=len(result.rows))
     return render(request, "projects/project_import.html", context)

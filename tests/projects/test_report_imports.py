@@ -144,7 +144,8 @@ def test_the_template_lists_the_districts_reporting_projects_with_last_months_fi
     assert "2025-06" in notes and "报送截止：2025-07-07" in notes  # the 5th working day of July 2025
     assert "万元" in notes and "0 至 100" in notes and "已报送或已审核的月报不能通过导入修改" in notes
     ws = workbook["月报"]
-    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    # xlsxwriter leaves out fitToWidth when it is 1, ECMA-376's default, which openpyxl reads as None.
+    assert ws.page_setup.orientation == "landscape" and (ws.page_setup.fitToWidth or 1) == 1
     assert ws.sheet_properties.pageSetUpPr.fitToPage
 
 
