@@ -1,22 +1,21 @@
 """The workbooks of projects: projects.xlsx, one row per project, with funding by source, loans and
-milestones, in a fixed number of queries whatever the number of projects (grouped sums loaded once,
-projects streamed); the template of the batch import (its reader is projects.imports); and the monthly
-reports' template, a district's month to fill in one sheet (its reader is projects.report_imports)."""
+milestones, in one query whatever the number of projects (each figure a subquery of the one project query,
+streamed in chunks, so that neither the queries nor the memory grow with the projects); the template of the
+batch import (its reader is projects.imports); and the monthly reports' template, a district's month to
+fill in one sheet (its reader is projects.report_imports)."""
 
 import datetime
+from itertools import zip_longest
 
 from django.conf import settings
-from django.db.models import Count, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
-from financing.choices import SourceType
-from financing.models import Loan
-from financing.selectors import approved_by_source, loan_totals_by
+from financing.choices import GRANTED_STATUSES, LoanStatus, SourceType
+from financing.models import Disbursement, FundingLine, Loan, Repayment
+from financing.selectors import live_loans
 from portfolio import access
 from portfolio.excel import (
     BOLD,
@@ -25,31 +24,90 @@ from portfolio.excel import (
     WAN_FORMAT,
     Column,
     Sheet,
+    Workbook,
+    clean,
     field,
     heading,
     labels,
     new_workbook,
     print_setup,
     rows_of,
+    set_width,
     wan,
 )
+from portfolio.money import MONEY_FIELD, ZERO_YUAN
 
 from .choices import Category, ReportStatus, ReviewStatus, Stage
 from .deadlines import report_due
 from .models import District, Milestone, ProgressReport, Unit
 from .selectors.progress import monthly_todo
 
+# The figures' names on the rows of projects.xlsx (annotations of its query).
+APPROVED = "x_approved_{}"
+DISBURSED, REPAID, LOANED = "x_disbursed", "x_repaid", "x_loaned"
+NEXT_NAME, NEXT_DATE, OVERDUE = "x_next_name", "x_next_date", "x_overdue"
 
-def project_columns(extra: dict, *, lender: bool = False) -> list[Column]:
-    """The columns of projects.xlsx over values() rows of projects (with their financing totals and "pk"),
-    with `extra` from project_figures: plain values, no model instances (the export's cost is writing).
+
+def _sum(queryset, key: str, amount: str, *, zero: bool = True):
+    """The correlated sum of `amount` over `queryset` (filtered on OuterRef by `key`), 0 (or None) when
+    there is nothing to add."""
+    summed = queryset.order_by().values(key).annotate(t=Sum(amount)).values("t")
+    value = Subquery(summed, output_field=MONEY_FIELD)
+    return Coalesce(value, ZERO_YUAN) if zero else value
+
+
+def with_export_figures(projects, *, user):
+    """`projects` (scoped, with their financing totals) annotated with what a row of projects.xlsx shows
+    beyond the project itself, one correlated subquery per figure on the project's indexes: its approved
+    funding by source, its loans' principal, drawings and outstanding principal (of the loans `user` may
+    see: a lender, its own bank's), its next open milestone and its overdue ones. A lender's file has no
+    columns of funding lines or milestones (none of them are in its scope): it reads none."""
+    lender = access.role_of(user) == access.LENDER
+    # The loans of a project in the user's scope are in it too, but for a lender: its own bank's only.
+    loans = live_loans(Loan.objects.visible_to(user))
+    drawn = Disbursement.objects.filter(loan__project=OuterRef("pk"))
+    repaid = Repayment.objects.filter(loan__project=OuterRef("pk"))
+    if lender:
+        drawn, repaid = drawn.filter(loan__in=loans.values("pk")), repaid.filter(loan__in=loans.values("pk"))
+    else:
+        drawn = drawn.exclude(loan__status=LoanStatus.TERMINATED)
+        repaid = repaid.exclude(loan__status=LoanStatus.TERMINATED)
+    figures = {
+        DISBURSED: _sum(drawn, "loan__project", "amount"),
+        REPAID: _sum(repaid, "loan__project", "principal"),
+    }
+    if lender:
+        figures[LOANED] = _sum(loans.filter(project=OuterRef("pk")), "project", "principal")
+        return projects.annotate(**figures)
+    granted = FundingLine.objects.filter(project=OuterRef("pk"), status__in=GRANTED_STATUSES)
+    for number, source in enumerate(SourceType):
+        figures[APPROVED.format(number)] = _sum(
+            granted.filter(source_type=source), "project", "approved_amount", zero=False
+        )
+    following = Milestone.objects.filter(project=OuterRef("pk"), actual_date__isnull=True).order_by(
+        "planned_date", "pk"
+    )
+    overdue = (
+        Milestone.objects.filter(project=OuterRef("pk"))
+        .overdue(timezone.localdate())
+        .order_by()
+        .values("project")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    figures[NEXT_NAME] = Subquery(following.values("name")[:1])
+    figures[NEXT_DATE] = Subquery(following.values("planned_date")[:1])
+    figures[OVERDUE] = Coalesce(Subquery(overdue), 0)
+    return projects.annotate(**figures)
+
+
+def project_columns(*, lender: bool = False) -> list[Column]:
+    """The columns of projects.xlsx over values() rows of projects (with their financing totals and the
+    figures of with_export_figures): plain values, no model instances (the export's cost is writing).
 
     A lender's file leaves out what its scope does not hold (portfolio.access): the funding lines by
     source and the milestones; its loan columns are its own bank's loans. The project's contacts and
     remarks are in no one's file."""
-    approved, loans, milestones = extra["approved"], extra["loans"], extra["milestones"]
-    following, overdue = milestones["next"], milestones["overdue"]
-    nothing = {"principal": 0, "disbursed": 0, "outstanding": 0}
     columns = [
         field("项目编号", "code", width=22),
         field("全国投资项目代码", "national_code", width=26),
@@ -64,78 +122,43 @@ def project_columns(extra: dict, *, lender: bool = False) -> list[Column]:
         field("计划完工年份", "end_year", kind="int", width=10),
         field("总投资（万元）", "total_investment", kind="wan", total=True),
     ]
-    for source in SourceType if not lender else ():
-        columns.append(
-            Column(
-                f"批复·{source.label}（万元）",
-                lambda p, s=source.value: approved.get((p["pk"], s)),
-                kind="wan",
-                total=True,
-            )
-        )
+    for number, source in enumerate(SourceType if not lender else ()):
+        columns.append(field(f"批复·{source.label}（万元）", APPROVED.format(number), kind="wan", total=True))
     columns += [
         field("资金缺口（万元）", "funding_gap", kind="wan", total=True),
         field("资金超出（万元）", "funding_surplus", kind="wan", total=True),
         # The project's live loans (with_financing_totals); a lender's file, its own bank's.
-        Column("贷款金额（万元）", lambda p: loans.get(p["pk"], nothing)["principal"], kind="wan", total=True)
-        if lender
-        else field("贷款金额（万元）", "loan_principal_total", kind="wan", total=True),
-        Column("已提款（万元）", lambda p: loans.get(p["pk"], nothing)["disbursed"], kind="wan", total=True),
+        field("贷款金额（万元）", LOANED if lender else "loan_principal_total", kind="wan", total=True),
+        field("已提款（万元）", DISBURSED, kind="wan", total=True),
         Column(
-            "未偿还本金（万元）", lambda p: loans.get(p["pk"], nothing)["outstanding"], kind="wan", total=True
+            "未偿还本金（万元）",
+            lambda row: row[DISBURSED] - row[REPAID],
+            kind="wan",
+            total=True,
+            reads=(DISBURSED, REPAID),
         ),
     ]
     if not lender:
         columns += [
-            Column("下一节点", lambda p: following.get(p["pk"], (None, None))[0], width=16),
-            Column(
-                "下一节点计划日期", lambda p: following.get(p["pk"], (None, None))[1], kind="date", width=14
-            ),
-            Column("逾期节点数", lambda p: overdue.get(p["pk"], 0), kind="int", width=10),
+            field("下一节点", NEXT_NAME, width=16),
+            field("下一节点计划日期", NEXT_DATE, kind="date", width=14),
+            field("逾期节点数", OVERDUE, kind="int", width=10),
         ]
     return columns
 
 
-def project_figures(projects, *, user) -> dict:
-    """What each row needs beyond the project itself, one grouped query each, keyed by project id; of the
-    loans, those `user` may see (a lender, its own bank's). A lender's file has no columns of funding
-    lines or milestones (none of them are in its scope): it reads none."""
-    ids = projects.order_by().values("pk")
-    loans = loan_totals_by(Loan.objects.visible_to(user).filter(project__in=ids), "project")
-    if access.role_of(user) == access.LENDER:
-        return {"approved": {}, "loans": loans, "milestones": {"next": {}, "overdue": {}}}
-    following = {}
-    open_milestones = Milestone.objects.filter(project__in=ids, actual_date__isnull=True)
-    for project, name, planned in open_milestones.order_by("project", "planned_date", "pk").values_list(
-        "project", "name", "planned_date"
-    ):
-        following.setdefault(project, (name, planned))
-    overdue = dict(
-        Milestone.objects.filter(project__in=ids)
-        .overdue(timezone.localdate())
-        .order_by()
-        .values_list("project")
-        .annotate(n=Count("pk"))
-    )
-    return {
-        "approved": approved_by_source(projects),
-        "loans": loans,
-        "milestones": {"next": following, "overdue": overdue},
-    }
-
-
 def projects_workbook(*, rows, user, filters: dict, scope: str):
     """The workbook of `rows` (projects from selectors.project_list: scoped, filtered, with their financing
-    totals), in their order: one sheet, streamed."""
+    totals), in their order: one sheet, one query, streamed."""
     workbook = new_workbook()
-    columns = project_columns(project_figures(rows, user=user), lender=access.role_of(user) == access.LENDER)
+    columns = project_columns(lender=access.role_of(user) == access.LENDER)
     sheet = Sheet(
         workbook,
         "项目",
         columns,
         heading=heading(what="美丽广州建设重大项目库 · 项目清单", filters=filters, scope=scope, user=user),
     )
-    for row in rows_of(rows, columns, extra=["pk"]):
+    for row in rows_of(with_export_figures(rows, user=user), columns):
         sheet.add(row)
     sheet.finish()
     return workbook, sheet.rows
@@ -166,54 +189,76 @@ HEADERS = [header for header, _field, _required in COLUMNS]
 HEADER_OF = {name: header for header, name, _required in COLUMNS}
 
 
+def _lines(ws, lines, *, start: int = 0, look=None) -> None:
+    """`lines` down the first column of `ws` from row `start` (counted from 0), an empty one left blank."""
+    for number, line in enumerate(lines, start=start):
+        if line:
+            ws.write_string(number, 0, line, look)
+        elif look is not None:
+            ws.write_blank(number, 0, None, look)
+
+
 def template_workbook(user) -> Workbook:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = SHEET
-    sheet.append(HEADERS)
-    for index in range(1, len(COLUMNS) + 1):
-        sheet.column_dimensions[get_column_letter(index)].width = 18 if index != 1 else 36
-    sheet.freeze_panes = "A2"
-    options = workbook.create_sheet("选项")
     districts = list(District.objects.order_by("code").values_list("name", flat=True))
     units = list(Unit.objects.visible_to(user).order_by("district", "name").values_list("name", flat=True))
     categories = [str(label) for label in Category.labels]
-    for column, values in enumerate((districts, units, categories), start=1):
-        for row, value in enumerate(values, start=1):
-            options.cell(row=row, column=column, value=value)
-    options.sheet_state = "hidden"
-    for column_letter, source, count in (
-        ("B", "A", len(districts)),
-        ("C", "B", len(units)),
-        ("D", "C", len(categories)),
-    ):
+
+    workbook = Workbook()
+    notes = workbook.add_worksheet("说明")
+    sheet = workbook.add_worksheet(SHEET)
+    options = workbook.add_worksheet("选项")
+
+    set_width(notes, 0, 100)
+    _lines(
+        notes,
+        (
+            _("美丽广州建设重大项目库 · 项目批量申报模板"),
+            "",
+            _("1. 在“项目”工作表中逐行填写，第一行是表头，请勿修改。"),
+            _("2. 必填：项目名称、区、类别、总投资（万元）、计划开工年份、计划完工年份。"),
+            _("3. 区、美丽单元、类别请从下拉列表中选择；区也可填区划代码（如 440112）。"),
+            _("4. 总投资以万元为单位，填数字；年份填四位数字。单元格中不要使用公式。"),
+            _("5. 区用户只能申报本区项目。全国投资项目代码如有，格式为 YYYY-4401XX-NN-NN-NNNNNN。"),
+            _(
+                "6. 上传后先预览：任何一行有误则全部不保存，并逐行逐列列出错误；"
+                "全部正确后确认，项目将作为草稿保存。"
+            ),
+            _(
+                "7. 同名项目（同一区内）或相同的全国投资项目代码不能重复申报，"
+                "重复上传同一文件不会产生重复项目。"
+            ),
+        ),
+    )
+
+    for index, header in enumerate(HEADERS):
+        set_width(sheet, index, 18 if index else 36)
+        sheet.write_string(0, index, header)
+    sheet.freeze_panes(1, 0)
+    for column, source, count in ((1, "A", len(districts)), (2, "B", len(units)), (3, "C", len(categories))):
         if not count:
             continue
-        validation = DataValidation(
-            type="list", formula1=f"=选项!${source}$1:${source}${count}", allow_blank=True
+        sheet.data_validation(
+            1,
+            column,
+            MAX_ROWS,
+            column,
+            {
+                "validate": "list",
+                "source": f"=选项!${source}$1:${source}${count}",
+                "ignore_blank": True,
+                "error_title": _("无效的值"),
+                "error_message": _("请从下拉列表中选择。"),
+            },
         )
-        validation.error = _("请从下拉列表中选择。")
-        validation.errorTitle = _("无效的值")
-        sheet.add_data_validation(validation)
-        validation.add(f"{column_letter}2:{column_letter}{MAX_ROWS + 1}")
-    notes = workbook.create_sheet("说明", 0)
-    for line in (
-        _("美丽广州建设重大项目库 · 项目批量申报模板"),
-        "",
-        _("1. 在“项目”工作表中逐行填写，第一行是表头，请勿修改。"),
-        _("2. 必填：项目名称、区、类别、总投资（万元）、计划开工年份、计划完工年份。"),
-        _("3. 区、美丽单元、类别请从下拉列表中选择；区也可填区划代码（如 440112）。"),
-        _("4. 总投资以万元为单位，填数字；年份填四位数字。单元格中不要使用公式。"),
-        _("5. 区用户只能申报本区项目。全国投资项目代码如有，格式为 YYYY-4401XX-NN-NN-NNNNNN。"),
-        _(
-            "6. 上传后先预览：任何一行有误则全部不保存，并逐行逐列列出错误；"
-            "全部正确后确认，项目将作为草稿保存。"
-        ),
-        _("7. 同名项目（同一区内）或相同的全国投资项目代码不能重复申报，重复上传同一文件不会产生重复项目。"),
-    ):
-        notes.append([line])
-    notes.column_dimensions["A"].width = 100
-    workbook.active = 1
+
+    # Row by row, as a constant-memory sheet is written: the districts, the units and the categories side
+    # by side.
+    for row, values in enumerate(zip_longest(districts, units, categories)):
+        for column, value in enumerate(values):
+            if value:
+                options.write_string(row, column, clean(value))
+    sheet.activate()
+    options.hide()
     return workbook
 
 
@@ -244,15 +289,14 @@ REPORT_REFERENCE = [
 # Under A3_ABOVE_WIDTH in all: the month's form prints on A4 landscape.
 # The key column fits the longest codes (MLGZ-440112-2024-0001).
 REPORT_WIDTHS = [22, *(w for _h, w in REPORT_REFERENCE), 13, 10, 26, 22]
-REFERENCE_FILL = PatternFill("solid", fgColor="F2F2F2")
-FILL_IN = PatternFill("solid", fgColor="FFF7D6")
-FILL_IN_HEADER = PatternFill("solid", fgColor="FFE699")
+REFERENCE_FILL = "#F2F2F2"
+FILL_IN = "#FFF7D6"
+FILL_IN_HEADER = "#FFE699"
 PERCENT_FORMAT = "0.0"
 # Thin grey lines: printed, the sheet reads as a form to fill, not as loose numbers.
-_LINE = Side(style="thin", color="BFBFBF")
-GRID = Border(left=_LINE, right=_LINE, top=_LINE, bottom=_LINE)
-WRAPPED = Alignment(wrap_text=True, vertical="top")
-TOP = Alignment(vertical="top")
+GRID = {"border": 1, "border_color": "#BFBFBF"}
+WRAPPED = {"text_wrap": True, "valign": "top"}
+TOP = {"valign": "top"}
 # Reports in these states are left as they are by the import; their rows carry no figures to fill.
 REPORT_LOCKED = (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)
 
@@ -268,6 +312,46 @@ def _year_to_date_before(ids: list[int], period: datetime.date) -> dict:
     return dict(rows)
 
 
+def _report_looks(workbook: Workbook, *, fill_from: int) -> tuple[list, list, list]:
+    """The formats of the header's cells, and of a row's cells to fill and locked, counted from 0: the
+    cells to fill in yellow, the reference in grey; amounts in 万元, percentages to a tenth."""
+    header, open_row, locked_row = [], [], []
+    for index in range(len(REPORT_WIDTHS)):
+        header.append(
+            workbook.look(
+                **BOLD,
+                **GRID,
+                pattern=1,
+                bg_color=FILL_IN_HEADER if index >= fill_from else HEADER_FILL,
+                text_wrap=True,
+                valign="vcenter",
+                align="center",
+            )
+        )
+        shape = dict(WRAPPED if index >= fill_from + 2 or index == 1 else TOP)
+        if index in (3, 5, fill_from):
+            shape["num_format"] = WAN_FORMAT
+        elif index in (4, fill_from + 1):
+            shape["num_format"] = PERCENT_FORMAT
+        for row, fill in (
+            (open_row, FILL_IN if index >= fill_from else REFERENCE_FILL),
+            (locked_row, REFERENCE_FILL),
+        ):
+            row.append(workbook.look(**GRID, **shape, pattern=1, bg_color=fill))
+    return header, open_row, locked_row
+
+
+def _write_cells(ws, row: int, values: list, looks: list) -> None:
+    """A row of the form: every cell in its format, text as text, an empty cell still lined and filled."""
+    for column, (value, look) in enumerate(zip(values, looks, strict=True)):
+        if value is None or value == "":
+            ws.write_blank(row, column, None, look)
+        elif isinstance(value, str):
+            ws.write_string(row, column, clean(value), look)
+        else:
+            ws.write_number(row, column, value, look)
+
+
 def report_template_workbook(*, user, period: datetime.date) -> Workbook:
     """The month `period` to fill for every project `user` reports for (reporting_projects: a district its
     own, city staff every district), each with last month's figures and this month's draft if there is
@@ -280,75 +364,16 @@ def report_template_workbook(*, user, period: datetime.date) -> Workbook:
     scope = access.scope_label(user)
 
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = REPORT_SHEET
-    headers = [REPORT_KEY, *(h for h, _w in REPORT_REFERENCE), *(h for h, _n in REPORT_FILL)]
-    sheet.append(headers)
-    fill_from = 2 + len(REPORT_REFERENCE)  # the first column to fill, counted from 1
-    for index, header_cell in enumerate(sheet[1], start=1):
-        header_cell.font = BOLD
-        header_cell.fill = FILL_IN_HEADER if index >= fill_from else HEADER_FILL
-        header_cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        header_cell.border = GRID
-        sheet.column_dimensions[get_column_letter(index)].width = REPORT_WIDTHS[index - 1]
-    sheet.row_dimensions[1].height = 33
-    for item in todo:
-        project, report, previous = item["project"], item["report"], item["previous"]
-        locked = report is not None and report.status in REPORT_LOCKED
-        # A draft or returned report of the month fills the cells, so that the file, sent back, keeps it.
-        draft = report if report is not None and not locked else None
-        sheet.append(
-            [
-                project.code,
-                project.name,
-                project.district.name,
-                wan(previous.completed_amount) if previous else None,
-                previous.progress_percent if previous else None,
-                wan(year_to_date.get(project.pk, 0)),
-                statuses[report.status] if report is not None else _("未填报"),
-                wan(draft.completed_amount) if draft else None,
-                draft.progress_percent if draft else None,
-                (draft.physical_progress or None) if draft else None,
-                (draft.problems_note or None) if draft else None,
-            ]
-        )
-        number = sheet.max_row
-        for index, cell in enumerate(sheet[number], start=1):
-            cell.fill = FILL_IN if index >= fill_from and not locked else REFERENCE_FILL
-            cell.border = GRID
-            cell.alignment = WRAPPED if index >= fill_from + 2 or index == 2 else TOP
-            if index in (4, 6, fill_from):
-                cell.number_format = WAN_FORMAT
-            elif index in (5, fill_from + 1):
-                cell.number_format = PERCENT_FORMAT
-        # The code is text, whatever it looks like.
-        sheet.cell(row=number, column=1).data_type = "s"
-    last_row = max(sheet.max_row, 2)
-    for column, rule in ((fill_from, "amount"), (fill_from + 1, "percent")):
-        letter = get_column_letter(column)
-        if rule == "amount":
-            validation = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
-            validation.error = _("本月完成投资应为不小于 0 的数字（万元）。")
-        else:
-            validation = DataValidation(type="decimal", operator="between", formula1="0", formula2="100")
-            validation.error = _("形象进度应为 0 至 100 之间的数字。")
-        validation.errorTitle = _("无效的值")
-        validation.allow_blank = True
-        sheet.add_data_validation(validation)
-        validation.add(f"{letter}2:{letter}{last_row}")
-    sheet.freeze_panes = "B2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last_row}"
-    print_setup(sheet, width=sum(REPORT_WIDTHS), title_rows=1)
-    sheet.oddHeader.center.text = _("%(m)s 月报（%(scope)s，%(n)d 个项目）") % {
-        "m": month,
-        "scope": scope,
-        "n": len(todo),
-    }
+    notes = workbook.add_worksheet("说明")
+    sheet = workbook.add_worksheet(REPORT_SHEET)
 
-    notes = workbook.create_sheet("说明", 0)
-    notes.append([_("美丽广州建设重大项目库 · %(m)s 月报批量填报") % {"m": month}])
-    notes["A1"].font = TITLE
-    for line in (
+    set_width(notes, 0, 110)
+    print_setup(notes, width=110, title_rows=1)
+    notes.write_string(
+        0, 0, _("美丽广州建设重大项目库 · %(m)s 月报批量填报") % {"m": month}, workbook.look(**TITLE)
+    )
+    wrapped = workbook.look(text_wrap=True, valign="top")
+    lines = (
         "",
         _("填报月份：%(m)s　报送截止：%(d)s（次月第 %(n)d 个工作日%(guess)s）")
         % {
@@ -375,12 +400,62 @@ def report_template_workbook(*, user, period: datetime.date) -> Workbook:
         _("6. 已报送或已审核的月报不能通过导入修改，这些行的填报列为灰色，请留空。"),
         _("7. 导入后的月报为草稿（已退回的仍为已退回），核对后请在系统中逐项报送。"),
         _("8. 上传后先预览：任何一行有误则全部不保存，并逐行逐列列出错误；全部正确后确认导入。"),
-    ):
-        notes.append([line])
-    notes.column_dimensions["A"].width = 110
-    for row in notes.iter_rows(min_row=2):
-        row[0].alignment = Alignment(wrap_text=True, vertical="top")
-    notes["A3"].font = Font(bold=True)
-    print_setup(notes, width=110, title_rows=1)
-    workbook.active = 1
+    )
+    notes.write_blank(1, 0, None, wrapped)
+    notes.write_string(2, 0, lines[1], workbook.look(**BOLD, text_wrap=True, valign="top"))
+    _lines(notes, lines[2:], start=3, look=wrapped)
+
+    headers = [REPORT_KEY, *(h for h, _w in REPORT_REFERENCE), *(h for h, _n in REPORT_FILL)]
+    fill_from = 1 + len(REPORT_REFERENCE)  # the first column to fill, counted from 0
+    header_looks, open_looks, locked_looks = _report_looks(workbook, fill_from=fill_from)
+    for index, width in enumerate(REPORT_WIDTHS):
+        set_width(sheet, index, width)
+    last_row = max(len(todo) + 1, 2)  # counted from 1, as the ranges below are written
+    sheet.freeze_panes(1, 1)
+    sheet.autofilter(0, 0, last_row - 1, len(headers) - 1)
+    header_text = _("%(m)s 月报（%(scope)s，%(n)d 个项目）") % {"m": month, "scope": scope, "n": len(todo)}
+    print_setup(sheet, width=sum(REPORT_WIDTHS), title_rows=1, header="&C" + header_text.replace("&", "&&"))
+    for column, rule in ((fill_from, "amount"), (fill_from + 1, "percent")):
+        if rule == "amount":
+            options = {
+                "criteria": ">=",
+                "value": 0,
+                "error_message": _("本月完成投资应为不小于 0 的数字（万元）。"),
+            }
+        else:
+            options = {
+                "criteria": "between",
+                "minimum": 0,
+                "maximum": 100,
+                "error_message": _("形象进度应为 0 至 100 之间的数字。"),
+            }
+        sheet.data_validation(
+            1,
+            column,
+            last_row - 1,
+            column,
+            {"validate": "decimal", "ignore_blank": True, "error_title": _("无效的值"), **options},
+        )
+    sheet.set_row(0, 33)
+    _write_cells(sheet, 0, headers, header_looks)
+    for number, item in enumerate(todo, start=1):
+        project, report, previous = item["project"], item["report"], item["previous"]
+        locked = report is not None and report.status in REPORT_LOCKED
+        # A draft or returned report of the month fills the cells, so that the file, sent back, keeps it.
+        draft = report if report is not None and not locked else None
+        values = [
+            project.code,  # the key, text whatever it looks like
+            project.name,
+            project.district.name,
+            wan(previous.completed_amount) if previous else None,
+            previous.progress_percent if previous else None,
+            wan(year_to_date.get(project.pk, 0)),
+            statuses[report.status] if report is not None else _("未填报"),
+            wan(draft.completed_amount) if draft else None,
+            draft.progress_percent if draft else None,
+            (draft.physical_progress or None) if draft else None,
+            (draft.problems_note or None) if draft else None,
+        ]
+        _write_cells(sheet, number, values, locked_looks if locked else open_looks)
+    sheet.activate()
     return workbook

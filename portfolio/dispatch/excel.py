@@ -4,30 +4,25 @@ block, the header, each district's projects followed by its 小计, and the 合�
 Everything comes from `dispatch_figures` (the subtotals and the total too, with their rates of their own
 sums): the table never disagrees with the page, and it runs no query. `dispatch_cells` gives the plain
 values of every row; `dispatch_workbook` writes those same rows and styles them, so that the two cannot
-diverge and a benchmark can write `dispatch_cells` with bare openpyxl to compare. To stay near that bare
-writing, a project's row is mostly plain values: its lines and the red or yellow of a flagged project are
-conditional formats over the body (_conditional_formats), which read the 旗色 cell.
+diverge and a benchmark can write `dispatch_cells` with bare xlsxwriter to compare. A project's row is
+mostly plain values: its lines and the red or yellow of a flagged project are conditional formats over the
+body (_conditional_formats), which read the 旗色 cell and follow it when the rows are sorted or filtered.
 """
 
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.styles.fonts import DEFAULT_FONT
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.dimensions import RowDimension
+from xlsxwriter.utility import xl_col_to_name
 
 from portfolio.excel import (
-    FORMULA_STARTS,
     HEADER_FILL,
     PAPER_A4,
     WAN_FORMAT,
     Column,
+    clean,
     new_workbook,
     print_setup,
+    set_width,
     wan,
 )
 from projects.choices import ReportStatus
@@ -44,35 +39,21 @@ PROJECT, SUBTOTAL, TOTAL = "project", "subtotal", "total"
 HEADER_AT = 4
 
 
-def _font(**options) -> Font:
-    """The workbook's own font (Calibri 11) with `options`: a font without a name, such as
-    portfolio.excel.BOLD, shows in a serif fallback in LibreOffice."""
-    base = {
-        "name": DEFAULT_FONT.name,
-        "family": DEFAULT_FONT.family,
-        "scheme": DEFAULT_FONT.scheme,
-        "size": 11,
-    }
-    return Font(**(base | options))
-
-
-BOLD = _font(bold=True)
-TITLE = _font(bold=True, size=16)
-NOTE = _font(size=10, color="595959")
+# The looks of the sheet, in xlsxwriter's format properties; every format takes the workbook's font
+# (portfolio.excel.FONT) and these on it.
+BOLD = {"bold": True}
+TITLE = {"bold": True, "font_size": 16}
+NOTE = {"font_size": 10, "font_color": "#595959"}
 RED, YELLOW = "FFC7CE", "FFEB9C"
-# A conditional format's solid fill takes its colour from bgColor.
-RED_SHADE = PatternFill("solid", fgColor=RED, bgColor=RED)
-YELLOW_SHADE = PatternFill("solid", fgColor=YELLOW, bgColor=YELLOW)
-WRAPPED = Alignment(wrap_text=True)
-SUBTOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
-TOTAL_FILL = PatternFill("solid", fgColor="D9D9D9")
-_LINE = Side(style="thin", color="808080")
-GRID = Border(left=_LINE, right=_LINE, top=_LINE, bottom=_LINE)
+SUBTOTAL_FILL = "#F2F2F2"
+TOTAL_FILL = "#D9D9D9"
+GRID = {"border": 1, "border_color": "#808080"}
 # The 旗色 cell of a flagged row is in its flag's colour, in bold.
 FLAG_FONTS = {
-    Flag.RED: _font(bold=True, color="9C0006"),
-    Flag.YELLOW: _font(bold=True, color="9C5700"),
+    Flag.RED: {"bold": True, "font_color": "#9C0006"},
+    Flag.YELLOW: {"bold": True, "font_color": "#9C5700"},
 }
+SHADES = {Flag.RED: "#" + RED, Flag.YELLOW: "#" + YELLOW}
 LINE_HEIGHT = 15.0  # points per line of wrapped text at 11 pt, as portfolio.excel.header_height counts
 MAX_HEIGHT = 409.0  # the highest row a spreadsheet takes
 # A kind is the look of a column: (horizontal alignment, wrapped, number format); a project's row takes only
@@ -229,7 +210,7 @@ def _clean(text) -> str | None:
     """Text as a cell takes it: without the control characters a worksheet cannot hold; None when empty."""
     if not text:
         return None
-    return ILLEGAL_CHARACTERS_RE.sub("", str(text)) or None
+    return clean(str(text)) or None
 
 
 def _words() -> dict:
@@ -308,83 +289,49 @@ def _counts(place) -> str | None:
 # Writing
 
 
-class _Styles:
-    """Every look of the sheet, made once through openpyxl's API on a model cell, by name; a cell takes one
-    by the model's style array, as openpyxl's own copy_worksheet does. Setting font, fill, border and format
-    on each cell instead hashes each of them per cell, which would triple the time of writing the sheet. The
-    arrays are shared: a write-only cell is written as it is appended, and never restyled."""
-
-    def __init__(self, ws):
-        self.ws = ws
-        self.arrays = {}
-
-    def add(self, name, *, font=None, fill=None, border=None, alignment=None, number_format=None) -> None:
-        model = WriteOnlyCell(self.ws)
-        for attribute, value in (
-            ("font", font),
-            ("fill", fill),
-            ("border", border),
-            ("alignment", alignment),
-            ("number_format", number_format),
-        ):
-            if value is not None:
-                setattr(model, attribute, value)
-        self.arrays[name] = model._style
-
-    def looks(self, names: list) -> list:
-        """The style arrays of `names`, to write a row of cells with (row)."""
-        return [self.arrays[name] for name in names]
-
-    def row(self, values: list, looks: list, *, empty: bool = True) -> list:
-        """The cells of `values` in `looks` (a style array each, or None for a plain value); an empty
-        value becomes a styled empty cell only with `empty`."""
-        ws = self.ws
-        cells = []
-        for value, look in zip(values, looks, strict=True):
-            text = type(value) is str and value.startswith(FORMULA_STARTS)
-            if (look is None or (value is None and not empty)) and not text:
-                cells.append(value)  # a plain value: openpyxl writes it without a cell of its own
-                continue
-            cell = Cell(ws, row=1, column=1, value=value)  # placed as it is appended
-            if look is not None:
-                cell._style = look
-            if text:
-                cell.data_type = "s"  # never a formula, whatever the text starts with
-            cells.append(cell)
-        return cells
-
-
-def _styles(ws) -> _Styles:
-    styles = _Styles(ws)
-    styles.add(TITLE_ROW, font=TITLE, alignment=Alignment(horizontal="center", vertical="center"))
-    styles.add(INFO_ROW, alignment=Alignment(vertical="center"))
-    styles.add("unit", alignment=Alignment(horizontal="right", vertical="center"))
-    styles.add(NOTE_ROW, font=NOTE, alignment=Alignment(vertical="center"))
-    styles.add(
-        HEADER_ROW,
-        font=BOLD,
-        fill=HEADER_FILL,
-        border=GRID,
-        alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
-    )
-    # A project's row: only the cells that need a format of their own, the amounts, the rate, wrapped text and
-    # the district (centred, away from the 序号); the conditional formats draw the lines and the shading.
-    styles.add((PROJECT, "center"), alignment=Alignment(horizontal="center"))
+def _looks(workbook) -> dict:
+    """Every look of the sheet by name, each a format made once for the workbook."""
+    look = workbook.look
+    looks = {
+        TITLE_ROW: look(**TITLE, align="center", valign="vcenter"),
+        INFO_ROW: look(valign="vcenter"),
+        "unit": look(align="right", valign="vcenter"),
+        NOTE_ROW: look(**NOTE, valign="vcenter"),
+        HEADER_ROW: look(
+            **BOLD, **GRID, pattern=1, bg_color=HEADER_FILL, align="center", valign="vcenter", text_wrap=True
+        ),
+        # A project's row: only the cells that need a format of their own, the amounts, the rate, wrapped
+        # text and the district (centred, away from the 序号); the conditional formats draw the lines and
+        # the shading.
+        (PROJECT, "center"): look(align="center"),
+    }
     for kind, (_horizontal, wrapped, number_format) in KINDS.items():
         if number_format or wrapped:
-            styles.add((PROJECT, kind), alignment=WRAPPED if wrapped else None, number_format=number_format)
+            shape = {"text_wrap": True} if wrapped else {}
+            if number_format:
+                shape["num_format"] = number_format
+            looks[PROJECT, kind] = look(**shape)
     # A subtotal's and the total's: every cell.
     for tone, fill in ((SUBTOTAL, SUBTOTAL_FILL), (TOTAL, TOTAL_FILL)):
         for kind, (horizontal, wrapped, number_format) in KINDS.items():
-            styles.add(
-                (tone, kind),
-                font=BOLD,
-                fill=fill,
-                border=GRID,
-                alignment=Alignment(horizontal=horizontal, wrap_text=wrapped or None),
-                number_format=number_format,
-            )
-    return styles
+            shape = {"align": horizontal, **({"text_wrap": True} if wrapped else {})}
+            if number_format:
+                shape["num_format"] = number_format
+            looks[tone, kind] = look(**BOLD, **GRID, pattern=1, bg_color=fill, **shape)
+    return looks
+
+
+def _write(ws, row: int, values: list, looks: list, *, empty: bool) -> None:
+    """The cells of `values` in `looks` (a format each, or None), by their type: text as text, whatever it
+    starts with; an empty value a formatted blank cell only with `empty`."""
+    for column, value in enumerate(values):
+        if value is None:
+            if empty:
+                ws.write_blank(row, column, None, looks[column])
+        elif type(value) is str:
+            ws.write_string(row, column, value, looks[column])
+        else:
+            ws.write_number(row, column, value, looks[column])
 
 
 def _units(text: str) -> float:
@@ -423,93 +370,90 @@ def _widths(columns: list[Column], total: list) -> list[int]:
 
 
 def dispatch_workbook(dispatch, *, scope: str):
-    """The 调度表 of `dispatch`, which covers `scope` (全市, or a district's name), one sheet written in
-    openpyxl's write-only mode: the rows of dispatch_lines, styled by their kind."""
+    """The 调度表 of `dispatch`, which covers `scope` (全市, or a district's name), one sheet written by
+    xlsxwriter row after row: the rows of dispatch_lines, styled by their kind."""
     columns = dispatch_columns()
     lines = dispatch_lines(dispatch, scope=scope)
     widths = _widths(columns, lines[-1].values)
-    last = get_column_letter(len(columns))
+    last = len(columns) - 1
 
     workbook = new_workbook()
-    ws = workbook.create_sheet(SHEET)
-    for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = f"E{HEADER_AT + 1}"  # the header and the columns up to the project's name
-    # Before the first row: a write-only sheet writes its <sheetPr> (with fitToPage) with it. A4 whatever the
-    # width: the widths stay near 180 units, which still prints at a readable size.
+    ws = workbook.add_worksheet(SHEET)
+    for index, width in enumerate(widths):
+        set_width(ws, index, width)
+    ws.freeze_panes(HEADER_AT, 4)  # the header and the columns up to the project's name
+    # A4 whatever the width: the widths stay near 180 units, which still prints at a readable size.
     print_setup(ws, width=sum(widths), title_rows=HEADER_AT)
-    ws.page_setup.paperSize = PAPER_A4
-    ws.print_options.horizontalCentered = True
-    for cells in (
-        f"A1:{last}1",
-        f"A2:{get_column_letter(len(columns) - 2)}2",
-        f"{get_column_letter(len(columns) - 1)}2:{last}2",
-        f"A3:{last}3",
-    ):
-        ws.merged_cells.add(cells)
+    ws.set_paper(PAPER_A4)
+    ws.center_horizontally()
+    ws.autofilter(HEADER_AT - 1, 0, len(lines) - 2, last)  # the 合计 stays below whatever is filtered
+    _conditional_formats(workbook, ws, columns, first=HEADER_AT, last=len(lines) - 1)
 
-    styles = _styles(ws)
+    looks = _looks(workbook)
     kinds = [column.kind for column in columns]
+    project_looks = [looks.get((PROJECT, kind)) for kind in kinds]
+    tone_looks = {tone: [looks[tone, kind] for kind in kinds] for tone in (SUBTOTAL, TOTAL)}
+    header_looks = [looks[HEADER_ROW]] * len(columns)
     # Rows of wrapped text get the height their text takes: Excel fits a row without one as it opens the
-    # file, LibreOffice (and so the PDF it makes) does not. A write-only sheet takes a row's height from
-    # row_dimensions as the row is written.
+    # file, LibreOffice (and so the PDF it makes) does not. A row's height is set before its cells, as a
+    # constant-memory sheet writes each row when the next one starts.
     wrapped = [
         (index, width)
         for index, (column, width) in enumerate(zip(columns, widths, strict=True))
         if column.kind == "wrap"
     ]
-    dimensions = ws.row_dimensions
-    dimensions[1].height = 30
-    dimensions[2].height = 20
-    dimensions[HEADER_AT].height = _height(lines[HEADER_AT - 1].values, list(enumerate(widths)))
-    project_looks = [styles.arrays.get((PROJECT, kind)) for kind in kinds]
-    # One row dimension per height, shared by the rows of that height: the writer reads only its height
-    # and style (not its index) as it writes each row, and making one per row is a fifth of the time.
-    heights = {}
-    for number, line in enumerate(lines, start=1):
+    for row, line in enumerate(lines):
         values = line.values
-        if line.kind in (TITLE_ROW, NOTE_ROW):
-            ws.append(styles.row(values[:1], styles.looks([line.kind])))
+        if line.kind == TITLE_ROW:
+            ws.set_row(row, 30)
+            ws.merge_range(row, 0, row, last, values[0], looks[TITLE_ROW])
         elif line.kind == INFO_ROW:
-            info, unit = styles.row([values[0], values[-2]], styles.looks([INFO_ROW, "unit"]))
-            ws.append([info, *[None] * (len(values) - 3), unit])
+            ws.set_row(row, 20)
+            ws.merge_range(row, 0, row, last - 2, values[0], looks[INFO_ROW])
+            ws.merge_range(row, last - 1, row, last, values[-2], looks["unit"])
+        elif line.kind == NOTE_ROW:
+            ws.merge_range(row, 0, row, last, values[0], looks[NOTE_ROW])
         elif line.kind == HEADER_ROW:
-            ws.append(styles.row(values, styles.looks([HEADER_ROW] * len(values))))
+            ws.set_row(row, _height(values, list(enumerate(widths))))
+            _write(ws, row, values, header_looks, empty=True)
         else:
             height = _height(values, wrapped)
             if height is not None:
-                if height not in heights:
-                    heights[height] = RowDimension(ws, ht=height)
-                dimensions[number] = heights[height]
+                ws.set_row(row, height)
             if line.kind == PROJECT:
-                ws.append(styles.row(values, project_looks, empty=False))
+                _write(ws, row, values, project_looks, empty=False)
             else:
-                ws.append(styles.row(values, styles.looks([(line.kind, kind) for kind in kinds])))
-    ws.auto_filter.ref = f"A{HEADER_AT}:{last}{len(lines) - 1}"  # the 合计 stays below whatever is filtered
-    _conditional_formats(ws, columns, first=HEADER_AT + 1, last=len(lines))
+                _write(ws, row, values, tone_looks[line.kind], empty=True)
     return workbook
 
 
-def _conditional_formats(ws, columns: list[Column], *, first: int, last: int) -> None:
+def _conditional_formats(workbook, ws, columns: list[Column], *, first: int, last: int) -> None:
     """The lines of the body and the shading of the flagged projects, as conditional formats over rows
-    `first` to `last`: a project's row is written as plain values but for the cells that need a format of
-    their own, which keeps the sheet about as fast to write as its bare cells, and the shading follows the
-    旗色 cell when the rows are sorted or filtered. A project's row is one with a 序号 (a subtotal and the
-    total have their own fill, their 旗色 only takes its colour). Each rule is whole (fill, font and lines):
-    LibreOffice applies the first that holds, Excel all of them."""
-    end = get_column_letter(len(columns))
-    flag = get_column_letter(next(i for i, c in enumerate(columns, start=1) if c.kind == "flag"))
-    body, flags = f"A{first}:{end}{last}", f"{flag}{first}:{flag}{last}"
-    project = f'$A{first}<>""'
-    for value, shade in ((Flag.RED, RED_SHADE), (Flag.YELLOW, YELLOW_SHADE)):
+    `first` to `last` (counted from 0): a project's row is written as plain values but for the cells that
+    need a format of their own, which keeps the sheet about as fast to write as its bare cells, and the
+    shading follows the 旗色 cell when the rows are sorted or filtered. A project's row is one with a 序号
+    (a subtotal and the total have their own fill, their 旗色 only takes its colour). Each rule is whole
+    (fill, font and lines): LibreOffice applies the first that holds, Excel all of them."""
+    end = len(columns) - 1
+    flag = next(index for index, column in enumerate(columns) if column.kind == "flag")
+    letter = xl_col_to_name(flag)
+    project = f'$A{first + 1}<>""'
+
+    def rule(first_column, last_column, formula, **properties):
+        # A conditional format is a format of its own (a dxf), not one of the cells' formats.
+        ws.conditional_format(
+            first,
+            first_column,
+            last,
+            last_column,
+            {"type": "formula", "criteria": formula, "format": workbook.add_format(properties)},
+        )
+
+    for value in (Flag.RED, Flag.YELLOW):
         label = str(Flag(value).label).replace('"', '""')
-        is_flag = f'${flag}{first}="{label}"'
-        font = FLAG_FONTS[value]
-        ws.conditional_formatting.add(
-            flags, FormulaRule(formula=[f"AND({project},{is_flag})"], font=font, fill=shade, border=GRID)
-        )
-        ws.conditional_formatting.add(flags, FormulaRule(formula=[is_flag], font=font, border=GRID))
-        ws.conditional_formatting.add(
-            body, FormulaRule(formula=[f"AND({project},{is_flag})"], fill=shade, border=GRID)
-        )
-    ws.conditional_formatting.add(body, FormulaRule(formula=["TRUE"], border=GRID))
+        is_flag = f'${letter}{first + 1}="{label}"'
+        shade = {"pattern": 1, "bg_color": SHADES[value]}
+        rule(flag, flag, f"AND({project},{is_flag})", **FLAG_FONTS[value], **shade, **GRID)
+        rule(flag, flag, is_flag, **FLAG_FONTS[value], **GRID)
+        rule(0, end, f"AND({project},{is_flag})", **shade, **GRID)
+    rule(0, end, "TRUE", **GRID)
