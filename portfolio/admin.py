@@ -14,11 +14,13 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.admin import DBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
 from rest_framework.authtoken.models import TokenProxy
 
 from . import access
 from .audit import account_snapshot, audit_delete, audit_record, snapshot
-from .models import AuditEntry, Profile
+from .models import AuditEntry, Job, Profile
 
 admin.site.site_header = _("美丽广州建设重大项目库 · 管理后台")
 admin.site.site_title = _("项目库管理")
@@ -269,3 +271,20 @@ for model, base in (
 ):
     admin.site.unregister(model)
     admin.site.register(model, type(base.__name__, (LoginRecords, base), {}))
+
+# The task queue's rows (what ran, when, and an unexpected error's traceback): city staff read them; only the
+# workers write them.
+admin.site.unregister(DBTaskResult)
+admin.site.register(DBTaskResult, type("DBTaskResultAdmin", (ReadOnly, CityStaffOnly, DBTaskResultAdmin), {}))
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnly, CityStaffOnly, admin.ModelAdmin):
+    """Every user's jobs, and the site's own (the reminders, owned by no one), for whoever runs the site:
+    what was asked, how it ended and why. The files stay with their owners (the job page's download)."""
+
+    list_display = ("created_at", "kind", "status", "owner", "progress_done", "progress_total", "finished_at")
+    list_filter = ("kind", "status")
+    search_fields = ("owner__username", "error")
+    list_select_related = ("owner",)
+    exclude = ("file_name",)
