@@ -41,7 +41,7 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
-# The load test (tests/load/run.py): gunicorn over a local PostgreSQL, driven by locust for 60 s.
+# The load test (tests/load/run.py): two gunicorn instances and a job worker over a local PostgreSQL, driven by locust for 120 s.
 load: $(STAMP)
 	$(BIN)/pip install --quiet '.[load]'
 	$(BIN)/python tests/load/run.py

@@ -15,8 +15,11 @@ import random
 from decimal import ROUND_FLOOR, Decimal
 from typing import NamedTuple
 
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from financing.choices import (
@@ -31,6 +34,7 @@ from financing.choices import (
     RepaymentMethod,
     SourceType,
 )
+from financing.installments import computed_schedule, schedule_rebuild, schedules_sync
 from financing.models import (
     CreditIntention,
     Disbursement,
@@ -41,6 +45,7 @@ from financing.models import (
     Repayment,
 )
 from financing.selectors import loan_schedule
+from financing.totals import financing_totals_refresh
 from portfolio.workdays import first_of_next_month, month_of
 from projects.choices import (
     Category,
@@ -69,7 +74,10 @@ from projects.models import (
 )
 from projects.services.progress import completed_before
 
+from . import access
 from .audit import audit_record
+from .db import insert_rows
+from .models import AuditEntry, Notification, NotificationKind
 
 LENDER = "国家开发银行广东省分行"
 PROVISIONAL = (
@@ -173,6 +181,8 @@ def seed_real() -> int:
         )
         created += new
         created += _real_plan(project, timezone.localdate().year)
+    real = Project.objects.filter(code__in=[spec["code"] for spec in REAL_PROJECTS])
+    financing_totals_refresh(project_ids=real.values_list("pk", flat=True))
     return created
 
 
@@ -334,10 +344,18 @@ def _demo_project(rng: random.Random, n: int, ref: _DemoReference, now: datetime
 
 
 def _create_demo_projects(
-    rng: random.Random, numbers: range, ref: _DemoReference, now: datetime.datetime
+    rng: random.Random,
+    numbers: range,
+    ref: _DemoReference,
+    now: datetime.datetime,
+    history: "_History | None" = None,
 ) -> list[Project]:
-    """Build and bulk-insert the demo projects numbered `numbers`."""
+    """Build and bulk-insert the demo projects numbered `numbers` (with `history`, those being built reach
+    back to its first year)."""
     projects = [_demo_project(rng, n, ref, now) for n in numbers]
+    if history is not None:
+        for project in projects:
+            _reach_back(project, history)
     Project.objects.bulk_create(projects, batch_size=1000)
     return projects
 
@@ -477,16 +495,25 @@ def _demo_loan_ledger(rng: random.Random, loan: Loan) -> tuple[list[Disbursement
     )
 
 
-def _create_demo_loan_ledgers(rng: random.Random, loans: list[Loan]) -> None:
-    """Build and bulk-insert the saved loans' disbursements and repayments."""
+def _create_demo_loan_ledgers(
+    rng: random.Random, loans: list[Loan], history: "_History | None" = None
+) -> None:
+    """Build and bulk-insert the saved loans' disbursements and repayments (with `history`, also those of
+    the years since, each audited on its day)."""
     disbursements, repayments = [], []
     for loan in loans:
         drawn, repayment = _demo_loan_ledger(rng, loan)
         disbursements += drawn
         if repayment is not None:
             repayments.append(repayment)
-    Disbursement.objects.bulk_create(disbursements, batch_size=2000)
-    Repayment.objects.bulk_create(repayments, batch_size=2000)
+        if history is not None:
+            more_drawn, more_paid = _history_ledger(history, loan, drawn, repayment)
+            disbursements += more_drawn
+            repayments += more_paid
+    Disbursement.objects.bulk_create(disbursements, batch_size=BATCH)
+    Repayment.objects.bulk_create(repayments, batch_size=BATCH)
+    if history is not None:
+        _audit_ledger(disbursements, repayments)
 
 
 # The monthly dispatch of the demo projects in 成熟/实施: annual plans, monthly reports, problems.
@@ -538,7 +565,9 @@ PHASES = [
 
 def _at(day: datetime.date, hour: int) -> datetime.datetime:
     """`hour` o'clock of `day` in the current time zone (Asia/Shanghai: no daylight saving to mind)."""
-    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=timezone.get_current_timezone())
+    # The default zone is the current one here (no request activates another); it is cached, the current
+    # one is looked up per call, which across years of reports is a good part of the seed's time.
+    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=timezone.get_default_timezone())
 
 
 def _between(rng: random.Random, start: datetime.datetime, end: datetime.datetime) -> datetime.datetime:
@@ -653,9 +682,11 @@ def _demo_year_reports(
     pace: tuple[int, int],
     done: Decimal,
     clock: _DispatchClock,
+    since: datetime.date | None = None,
 ) -> tuple[list[ProgressReport], Decimal]:
-    """The reports of the plan's year up to the last month, `done` completed before; and the new `done`."""
-    first = max(datetime.date(plan.year, 1, 1), datetime.date(project.start_year, 1, 1))
+    """The reports of the plan's year up to the last month (from `since` on), `done` completed before; and
+    the new `done`."""
+    first = max(datetime.date(plan.year, 1, 1), datetime.date(project.start_year, 1, 1), since or EPOCH)
     last = min(datetime.date(plan.year, 12, 1), clock.last_month)
     reports = []
     twelfth = plan.planned_amount / 12
@@ -721,12 +752,13 @@ def _demo_problems(
 
 
 def _demo_dispatch(
-    rng: random.Random, project: Project, clock: _DispatchClock
+    rng: random.Random, project: Project, clock: _DispatchClock, done: Decimal = Decimal(0)
 ) -> tuple[list[InvestmentPlan], list[ProgressReport], list[Problem]]:
     """A project's plans for the previous and the current year (from its start year), the reports of those
-    years up to the last month, and its problems. Each year's plan is within what the earlier years left."""
+    years up to the last month, and its problems; `done` is what earlier years' reports completed. Each
+    year's plan is within what the earlier years left."""
     pace = _pick(rng, PACE_WEIGHTS)
-    plans, reports, done = [], [], Decimal(0)
+    plans, reports = [], []
     for year in clock.years:
         if project.start_year > year:
             continue
@@ -737,21 +769,47 @@ def _demo_dispatch(
     return plans, reports, _demo_problems(rng, project, reports, clock)
 
 
-def _create_demo_dispatch(rng: random.Random, projects: list[Project], today: datetime.date) -> None:
-    """Build and bulk-insert the dispatch records of the accepted demo projects in 成熟/实施."""
+def _insert_reports(reports: list[ProgressReport]) -> None:
+    """Insert the reports by the bulk path that compiles no statement per row, then read back their ids (by
+    project and month, which are unique) for the problems and audit entries that point at them."""
+    _insert_in_batches(ProgressReport, reports)
+    ids = {
+        (project, period): pk
+        for pk, project, period in ProgressReport.objects.filter(
+            project_id__in={r.project_id for r in reports}
+        ).values_list("pk", "project_id", "period")
+    }
+    for report in reports:
+        report.pk = ids[(report.project_id, report.period)]
+
+
+def _create_demo_dispatch(
+    rng: random.Random, projects: list[Project], today: datetime.date, history: "_History | None" = None
+) -> None:
+    """Build and bulk-insert the dispatch records of the accepted demo projects in 成熟/实施 (with `history`,
+    those being built also have the plans and reports of the years before, and every report its audit
+    entries), a slice of projects at a time so that years of reports never sit in memory at once."""
     last_month = month_of(month_of(today) - datetime.timedelta(days=1))
     clock = _DispatchClock(today, timezone.now(), (today.year - 1, today.year), last_month)
     plans, reports, problems = [], [], []
-    for project in projects:
-        if project.review_status != ReviewStatus.ACCEPTED or project.stage not in DISPATCH_STAGES:
-            continue
-        more_plans, more_reports, more_problems = _demo_dispatch(rng, project, clock)
-        plans += more_plans
-        reports += more_reports
-        problems += more_problems
-    InvestmentPlan.objects.bulk_create(plans, batch_size=2000)
-    ProgressReport.objects.bulk_create(reports, batch_size=2000)
-    Problem.objects.bulk_create(problems, batch_size=2000)
+    for index, project in enumerate(projects, 1):
+        if project.review_status == ReviewStatus.ACCEPTED and project.stage in DISPATCH_STAGES:
+            done = Decimal(0)
+            if history is not None and project.stage == Stage.IMPLEMENTATION:
+                old_plans, old_reports, done = _history_dispatch(history, project, clock)
+                plans += old_plans
+                reports += old_reports
+            more_plans, more_reports, more_problems = _demo_dispatch(rng, project, clock, done)
+            plans += more_plans
+            reports += more_reports
+            problems += more_problems
+        if index % DISPATCH_SLICE == 0 or index == len(projects):
+            InvestmentPlan.objects.bulk_create(plans, batch_size=BATCH)
+            _insert_reports(reports)
+            Problem.objects.bulk_create(problems, batch_size=BATCH)
+            if history is not None:
+                _audit_reports(reports)
+            plans, reports, problems = [], [], []
 
 
 # The demo projects' preparatory procedures (前期手续) and financing-balance figures (收益与融资自求平衡),
@@ -873,23 +931,260 @@ def _audit_demo_seed(projects: list[Project]) -> None:
     )
 
 
+# Years of history (seed --demo N --history-years Y): what a library that has run for years holds, for the
+# growth benchmark. The projects being built reach back to the first year of it and report every month
+# since; their loans are drawn quarter by quarter and repaid as their schedules fall due; every report and
+# ledger row has the audit entries its service would have written; the users reminded today have the
+# reminders of those months. Drawn from random generators of their own, so that the records above stay
+# those of the same random seed without history.
+
+BATCH = 5000  # rows per INSERT statement of the bulk paths
+DISPATCH_SLICE = 2000  # projects whose dispatch records are built and inserted together
+EPOCH = datetime.date(2000, 1, 1)
+LATE_PAYMENT_SHARE = 0.05  # of the installments due, paid a few days late
+MISSED_PAYMENT_SHARE = 0.02  # of the installments due, not paid at all (past dues)
+
+
+class _History(NamedTuple):
+    years: int
+    since: datetime.date  # the first month of history: `years` years before the current month
+    today: datetime.date
+    now: datetime.datetime
+    reports_rng: random.Random
+    ledger_rng: random.Random
+
+
+def _history(years: int, seed: int, today: datetime.date) -> _History:
+    months = today.year * 12 + today.month - 1 - 12 * years
+    since = datetime.date(months // 12, months % 12 + 1, 1)
+    return _History(
+        years,
+        since,
+        today,
+        timezone.now(),
+        random.Random(f"{seed}:history:reports"),
+        random.Random(f"{seed}:history:ledger"),
+    )
+
+
+def _reach_back(project: Project, history: _History) -> None:
+    """A project being built starts by the first year of history at the latest and is still underway."""
+    if project.review_status != ReviewStatus.ACCEPTED or project.stage != Stage.IMPLEMENTATION:
+        return
+    first = history.since.year
+    if project.start_year <= first:
+        return
+    project.start_year = first
+    project.end_year = max(project.end_year, history.today.year)
+    if project.construction_started_on is not None:
+        project.construction_started_on = project.construction_started_on.replace(year=first)
+
+
+def _history_drawings(history: _History, loan: Loan, drawn: list[Disbursement]) -> list[Disbursement]:
+    """A drawing every two to four months after the first ones, of a share of what is still undrawn, up to
+    yesterday and within the loan's term, until (nearly) all is drawn."""
+    rng, total = history.ledger_rng, sum((d.amount for d in drawn), Decimal(0))
+    day = max((d.date for d in drawn), default=loan.signed_on)
+    maturity = loan.maturity
+    more = []
+    while True:
+        day += datetime.timedelta(days=rng.randint(60, 120))
+        if day >= history.today or (maturity is not None and day > maturity):
+            return more
+        amount = ((loan.principal - total) * Decimal(rng.randint(10, 30)) / 100).quantize(CENT)
+        if amount < WAN:
+            return more
+        more.append(Disbursement(loan=loan, date=day, amount=amount, note="按工程进度提款（演示）"))
+        total += amount
+
+
+def _history_ledger(
+    history: _History, loan: Loan, drawn: list[Disbursement], repayment: Repayment | None
+) -> tuple[list[Disbursement], list[Repayment]]:
+    """The loan's drawings since its first ones, and the repayment of each installment its schedule made due
+    before today, on its day (a few late, a few missed), never more principal than is outstanding."""
+    if loan.signed_on is None or loan.signed_on >= history.today:
+        return [], []
+    rng = history.ledger_rng
+    more = _history_drawings(history, loan, drawn)
+    every = sorted([*drawn, *more], key=lambda d: d.date)
+    schedule = computed_schedule(loan=loan, disbursements=every, repayments=[])
+    if schedule is None:
+        return more, []
+    repaid = repayment.principal if repayment is not None else Decimal(0)
+    paid = []
+    for installment in schedule.installments:
+        if installment.due >= history.today:
+            break
+        if installment.total <= 0 or rng.random() < MISSED_PAYMENT_SHARE:
+            continue
+        day = installment.due
+        if rng.random() < LATE_PAYMENT_SHARE:
+            day = min(day + datetime.timedelta(days=rng.randint(1, 10)), history.today - DAY)
+        drawn_by = sum((d.amount for d in every if d.date <= day), Decimal(0))
+        principal = max(min(installment.principal, drawn_by - repaid), Decimal(0))
+        if principal == 0 and installment.interest == 0:
+            continue
+        paid.append(
+            Repayment(
+                loan=loan,
+                date=day,
+                principal=principal,
+                interest=installment.interest,
+                note="按计划还本付息（演示）",
+            )
+        )
+        repaid += principal
+    return more, paid
+
+
+def _history_dispatch(
+    history: _History, project: Project, clock: _DispatchClock
+) -> tuple[list[InvestmentPlan], list[ProgressReport], Decimal]:
+    """The confirmed plans and the (accepted) reports of the years of history before the dispatch's two,
+    and what they completed."""
+    rng, total = history.reports_rng, project.total_investment
+    pace = _pick(rng, PACE_WEIGHTS)
+    plans, reports, done = [], [], Decimal(0)
+    for year in range(max(history.since.year, project.start_year), clock.years[0]):
+        plan = _demo_plan(rng, project, year, total - done, clock)
+        year_reports, done = _demo_year_reports(rng, project, plan, pace, done, clock, since=history.since)
+        plans.append(plan)
+        reports += year_reports
+    return plans, reports, done
+
+
+def _entry(model_type: int, obj, action: str, at: datetime.datetime, changes: dict, project_id):
+    return AuditEntry(
+        at=at,
+        action=action,
+        content_type_id=model_type,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:250],
+        project_id=project_id,
+        changes=changes,
+    )
+
+
+def _insert_in_batches(model, rows: list) -> None:
+    for start in range(0, len(rows), BATCH):
+        insert_rows(model, rows[start : start + BATCH])
+
+
+def _audit_reports(reports: list[ProgressReport]) -> None:
+    """The entries report_create, report_submit and report_accept or report_return would have written."""
+    kind = ContentType.objects.get_for_model(ProgressReport).pk
+    entries = []
+    for r in reports:
+        figures = {"completed_amount": [None, str(r.completed_amount)], "status": [None, ReportStatus.DRAFT]}
+        entries.append(_entry(kind, r, "report_create", r.created_at, figures, r.project_id))
+        if r.first_submitted_at is not None:
+            step = {"status": [ReportStatus.DRAFT, ReportStatus.SUBMITTED]}
+            entries.append(_entry(kind, r, "report_submit", r.first_submitted_at, step, r.project_id))
+        if r.reviewed_at is not None:
+            action = "report_accept" if r.status == ReportStatus.ACCEPTED else "report_return"
+            step = {"status": [ReportStatus.SUBMITTED, r.status]}
+            entries.append(_entry(kind, r, action, r.reviewed_at, step, r.project_id))
+    _insert_in_batches(AuditEntry, entries)
+
+
+def _audit_ledger(disbursements: list[Disbursement], repayments: list[Repayment]) -> None:
+    """The entries disbursement_record and repayment_record would have written, on the day of each."""
+    now = timezone.now()
+    entries = []
+    for action, rows in (("disbursement_record", disbursements), ("repayment_record", repayments)):
+        kind = ContentType.objects.get_for_model(rows[0]).pk if rows else None
+        for row in rows:
+            figures = {"date": [None, row.date.isoformat()]}
+            if isinstance(row, Disbursement):
+                figures["amount"] = [None, str(row.amount)]
+            else:
+                figures |= {"principal": [None, str(row.principal)], "interest": [None, str(row.interest)]}
+            at = min(_at(row.date, 10), now)
+            entries.append(_entry(kind, row, action, at, figures, row.loan.project_id))
+    _insert_in_batches(AuditEntry, entries)
+
+
+def _history_users() -> tuple[list, list]:
+    """The active city staff and district users (as the reminders find them): (city, district)."""
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name__in=(access.CITY_STAFF, access.DISTRICT_USER)))
+        .distinct()
+        .order_by("pk")
+    )
+    city, district = [], []
+    for user in users:
+        (city if access.role_of(user) == access.CITY_STAFF else district).append(user)
+    return city, district
+
+
+def _create_demo_notifications(history: _History) -> None:
+    """Each month of history: every district user was reminded of the report coming due, and of it being
+    late one month in four; city staff had the daily summary on the due day. All read since."""
+    rng = history.ledger_rng
+    city, district = _history_users()
+    if not city and not district:
+        return
+    link = reverse("projects:monthly")
+    last = month_of(month_of(history.today) - DAY)
+    rows = []
+    for period in _months(history.since, last):
+        label = f"{period:%Y-%m}"
+        due = report_due(period).day
+        notices = [
+            (user, NotificationKind.REPORT_DUE, due - 2 * DAY, f"{label} 月报即将到期") for user in district
+        ]
+        notices += [
+            (user, NotificationKind.REPORT_LATE, due + DAY, f"{label} 月报逾期未报")
+            for user in district
+            if rng.random() < 0.25
+        ]
+        notices += [(user, NotificationKind.CITY_SUMMARY, due, f"{label} 全市月报汇总") for user in city]
+        for user, kind, day, title in notices:
+            at = min(_at(day, 8), history.now)
+            rows.append(
+                Notification(
+                    user=user,
+                    kind=kind,
+                    title=title,
+                    body="（演示历史数据）",
+                    link=f"{link}?period={label}",
+                    key=f"{kind}:history:{label}:{day.isoformat()}",
+                    created_at=at,
+                    read_at=min(at + datetime.timedelta(hours=rng.randint(1, 72)), history.now),
+                )
+            )
+    Notification.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
+
+
 @transaction.atomic
-def seed_demo(count: int, *, rng_seed: int | None = None) -> int:
+def seed_demo(count: int, *, rng_seed: int | None = None, history_years: int = 0) -> int:
     """Add `count` generated projects, marked as demo, with their funding, loans and milestones, for those
     in 成熟/实施 their plans, monthly reports and problems, and their preparatory procedures and
-    financing-balance figures (bulk)."""
+    financing-balance figures (bulk). With `history_years`, those being built have that many years of
+    monthly reports, drawings and repayments before the current month, with their audit entries, and the
+    users reminded today have their notifications of those months."""
     if count <= 0:
         return 0
     start = _next_demo_number()
-    rng = random.Random(rng_seed if rng_seed is not None else start)
+    seed = rng_seed if rng_seed is not None else start
+    rng = random.Random(seed)
     today = timezone.localdate()
     now = timezone.now()
+    history = _history(history_years, seed, today) if history_years > 0 else None
     ref = _demo_reference()
-    projects = _create_demo_projects(rng, range(start, start + count), ref, now)
+    projects = _create_demo_projects(rng, range(start, start + count), ref, now, history)
     loans = _create_demo_project_records(rng, projects, ref.banks, today)
-    _create_demo_loan_ledgers(rng, loans)
-    _create_demo_dispatch(rng, projects, today)  # after the records above: its draws leave them unchanged
+    _create_demo_loan_ledgers(rng, loans, history)
+    # After the records above: its draws leave them unchanged.
+    _create_demo_dispatch(rng, projects, today, history)
     _create_demo_procedures(rng, projects, today)  # last, for the same reason
+    if history is not None:
+        _create_demo_notifications(history)
+    financing_totals_refresh(project_ids=[project.pk for project in projects])
+    schedules_sync(Loan.objects.filter(pk__in=[loan.pk for loan in loans]), write=True)  # stored schedules
     _audit_demo_seed(projects)
     return count
 
@@ -1007,6 +1302,7 @@ def _platform_loan(intention: CreditIntention, *, behind: bool, today: datetime.
                 note="按计划还本付息（演示）",
             )
         )
+    schedule_rebuild(loan=loan)
     return loan
 
 
@@ -1059,6 +1355,7 @@ def seed_demo_platform() -> int:
                 )
             )
     loans = sum(1 for intention in intentions if intention.loan_id)
+    financing_totals_refresh(project_ids=[demand.project_id for demand in demands])
     audit_record(
         actor=None,
         action="seed_demo",
