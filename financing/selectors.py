@@ -115,10 +115,11 @@ def with_stored_financing_totals(projects: QuerySet) -> QuerySet:
     ledger's services), under the names with_financing_totals gives them: one join, no aggregate, so that a
     list sorted by 资金缺口 costs the same whatever the number of funding lines and loans.
 
-    An inner join: every project has its row (written where a project is created, filled by financing/0009),
-    and an inner join lets the database read the list sorted by 资金缺口 off the index on funding_gap instead of
-    sorting every joined row. A project without its row would be missing here; `/healthz?deep=1` and
-    `rebuild_financing_totals --check` count such projects, and the rebuild writes their rows."""
+    An inner join: every project has its row (written where a project is created, filled by
+    financing/0009), and an inner join lets the database read the list sorted by 资金缺口 off the index on
+    funding_gap instead of sorting every joined row. A project without its row would be missing here;
+    `/healthz?deep=1` and `rebuild_financing_totals --check` count such projects, and the rebuild writes
+    their rows."""
     return projects.filter(financing_totals__isnull=False).annotate(
         **{figure: F(f"financing_totals__{figure}") for figure in STORED_FIGURES}
     )
@@ -142,6 +143,23 @@ def funding_in_place(project_ids) -> dict[int, tuple[Decimal, Decimal]]:
         .order_by()
     )
     return {row["project"]: (row["approved"] or ZERO, row["received"] or ZERO) for row in rows}
+
+
+def funding_in_place_of(project: OuterRef) -> dict[str, Coalesce]:
+    """funding_in_place as two annotations, approved and received, of a queryset whose rows point to
+    `project`: the dispatch sums them over all its projects in the one statement that sums the rest."""
+    lines = (
+        FundingLine.objects.filter(project=project)
+        .exclude(status=FundingStatus.REJECTED)
+        .order_by()
+        .values("project")
+    )
+
+    def summed(amount: str) -> Coalesce:
+        rows = lines.annotate(total=Sum(amount)).values("total")
+        return Coalesce(Subquery(rows, output_field=MONEY_FIELD), ZERO_YUAN, output_field=MONEY_FIELD)
+
+    return {"approved": summed("approved_amount"), "received": summed("received_amount")}
 
 
 def funding_plan_total(*, project) -> Decimal:

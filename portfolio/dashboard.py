@@ -12,7 +12,8 @@ from django.utils import timezone
 from financing.models import FundingLine, Loan
 from financing.platform import platform_figures
 from financing.selectors import funding_by_source, funding_gap_total, loan_totals_by, maturity_profile
-from portfolio.dispatch.selectors import default_month, dispatch_figures
+from portfolio.dispatch.selectors import default_month
+from portfolio.dispatch.summary import dispatch_summary
 from projects.choices import Category, ReviewStatus, Stage
 from projects.models import District, Milestone, Project
 
@@ -110,7 +111,7 @@ def attention_figures(*, user, today: datetime.date) -> dict:
 def headline_figures(*, user, today: datetime.date) -> dict:
     """The row the leadership reads first: the library's size and investment, the funding gap, and the
     dispatch of the last month (this year's plan, year to date, completion rate against 序时进度, the four
-    rates, the red and yellow projects), from the dispatch's own selector."""
+    rates, the red and yellow projects), from the dispatch's own summary: sums, not a row per project."""
     library = Project.objects.visible_to(user).in_library()
     size = library.aggregate(n=Count("pk"), investment=Sum("total_investment"))
     year, month = default_month(today)
@@ -118,7 +119,7 @@ def headline_figures(*, user, today: datetime.date) -> dict:
         "library_count": size["n"],
         "library_investment": size["investment"] or ZERO,
         "funding_gap": funding_gap_total(library),
-        "dispatch": dispatch_figures(user=user, year=year, month=month, today=today),
+        "dispatch": dispatch_summary(user=user, year=year, month=month, today=today),
     }
 
 

@@ -237,6 +237,12 @@ def dispatch_figures(
     *, user, year: int, month: int, district: str | None = None, today: datetime.date | None = None
 ) -> Dispatch:
     """The dispatch of `year` up to `month` as `user` may see it, optionally one district's only."""
+    return _figures(user=user, year=year, month=month, district=district, today=today)
+
+
+def _figures(*, user, year: int, month: int, district: str | None, today, only=None) -> Dispatch:
+    """dispatch_figures; with `only` (a subquery of project ids), the rows of those projects alone, their
+    open problems only, and totals that count nothing else: what a summary lists in full."""
     today = today or timezone.localdate()
     period = datetime.date(year, month, 1)
     cutoff = first_of_next_month(period) - datetime.timedelta(days=1)
@@ -252,6 +258,10 @@ def dispatch_figures(
         plans = plans.filter(project__district=district)
         owing = owing.filter(district=district)
         problems = problems.filter(project__district=district)
+    if only is not None:
+        plans = plans.filter(project__in=only)
+        owing = owing.filter(pk__in=only)
+        problems = problems.filter(project__in=only)
 
     # The projects of the dispatch, as a subquery (no list of ids, however many there are).
     chosen = Project.objects.filter(Q(pk__in=plans.values("project")) | Q(pk__in=owing.values("pk"))).values(
@@ -265,6 +275,9 @@ def dispatch_figures(
         pk: project for pk, project in owing.items() if pk not in plans
     }
     ids = list(projects)
+    if only is not None:
+        # A short list now known: the queries below read these rows by id, not the dispatch's subquery.
+        chosen = ids
     # 3. The reported investment of every project, up to the month: reports once submitted count.
     counted = ProgressReport.objects.filter(project__in=chosen, period__lte=period).exclude(
         status=ReportStatus.DRAFT

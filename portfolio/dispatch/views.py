@@ -8,9 +8,9 @@ from portfolio import access
 from portfolio.charts import progress_chart
 
 from .query import DispatchQuery
-from .selectors import dispatch_figures
+from .summary import dispatch_summary
 
-# The page lists this many of each kind; the 调度表 has them all.
+# The page lists this many of each kind, and counts them all; the 调度表 lists them all.
 LISTED = 100
 
 
@@ -26,9 +26,7 @@ def dispatch_page(request):
         fallback = DispatchQuery(kept)
         fallback.is_valid()
         chosen = fallback.chosen
-    dispatch = dispatch_figures(user=request.user, **chosen)
-    flagged = dispatch.flagged
-    late = dispatch.late_reports
+    dispatch = dispatch_summary(user=request.user, listed=LISTED, **chosen)
     params = {"year": dispatch.year, "month": dispatch.month}
     if chosen["district"]:
         params["district"] = chosen["district"]
@@ -45,12 +43,12 @@ def dispatch_page(request):
             "query": query,
             "dispatch": dispatch,
             "chart": chart,
-            "flagged": flagged[:LISTED],
-            "flagged_count": len(flagged),
-            "late": late[:LISTED],
-            "late_count": len(late),
-            "overdue": dispatch.overdue_problems[:LISTED],
-            "overdue_count": len(dispatch.overdue_problems),
+            "flagged": dispatch.flagged,
+            "flagged_count": dispatch.flagged_count,
+            "late": dispatch.late_reports,
+            "late_count": dispatch.late_count,
+            "overdue": dispatch.overdue_problems,
+            "overdue_count": dispatch.overdue_count,
             "listed": LISTED,
             "years": range(dispatch.today.year, min(dispatch.year, 2020) - 1, -1),
             "months": range(1, 13),

@@ -170,6 +170,17 @@ class ProgressReportViewSet(WorkflowSteps, ServiceModelViewSet):
     staff_actions = ("return_", "accept", "reopen")
     step_target = "report"
 
+    def get_queryset(self):
+        # A single record carries its cumulative figures; the list adds them for its page only.
+        reports = super().get_queryset()
+        if getattr(self, "action", None) == "list":
+            return reports
+        return progress_selectors.with_cumulative(reports)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return progress_selectors.attach_cumulative(queryset if page is None else page)
+
     @extend_schema(request=SubmitSerializer, responses=ProgressReportSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):

@@ -140,6 +140,8 @@ class Project(models.Model):
             models.Index(fields=["review_status", "submitted_at"]),
             models.Index(fields=["category"]),
             models.Index(fields=["updated_at"]),
+            # The library list's order (district, code): its pages and text search read it in order.
+            models.Index(fields=["district", "code"], name="project_district_code"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -85,6 +85,24 @@ def with_cumulative(reports: QuerySet) -> QuerySet:
     )
 
 
+def attach_cumulative(reports) -> list:
+    """The year to date and the total since start of the reports of one page, in one query whatever their
+    number: a list computes them only for the rows it shows, never for the whole scoped set before its
+    LIMIT."""
+    reports = list(reports)
+    figures = {
+        pk: (year_to_date, since_start)
+        for pk, year_to_date, since_start in with_cumulative(
+            ProgressReport.objects.filter(pk__in=[report.pk for report in reports])
+        )
+        .order_by()
+        .values_list("pk", "year_to_date", "since_start")
+    }
+    for report in reports:
+        report.year_to_date, report.since_start = figures.get(report.pk, (ZERO, ZERO))
+    return reports
+
+
 def plan_list(*, user, params=None, strict: bool = True) -> QuerySet:
     plans = (
         InvestmentPlan.objects.visible_to(user)
@@ -95,9 +113,13 @@ def plan_list(*, user, params=None, strict: bool = True) -> QuerySet:
 
 
 def report_list(*, user, params=None, strict: bool = True) -> QuerySet:
-    reports = with_cumulative(
-        ProgressReport.objects.visible_to(user).select_related("project__district")
-    ).order_by("-period", "project__district", "project__code", "pk")
+    """The scoped reports, the latest month first, without their cumulative figures: the page that shows
+    them adds them with attach_cumulative (or a single record with with_cumulative)."""
+    reports = (
+        ProgressReport.objects.visible_to(user)
+        .select_related("project__district")
+        .order_by("-period", "project__district", "project__code", "pk")
+    )
     return filtered(ProgressReportFilterSet, params, reports, user=user, strict=strict)
 
 
@@ -111,9 +133,10 @@ def problem_list(*, user, params=None, strict: bool = True) -> QuerySet:
 
 
 def report_review_queue(*, user) -> QuerySet:
-    """Submitted reports, the longest waiting first."""
+    """Submitted reports, the longest waiting first; the page adds their year to date with
+    attach_cumulative."""
     reports = ProgressReport.objects.visible_to(user).filter(status=ReportStatus.SUBMITTED)
-    return with_cumulative(reports.select_related("project__district")).order_by("submitted_at", "pk")
+    return reports.select_related("project__district").order_by("submitted_at", "pk")
 
 
 def reporting_projects(*, user, period: datetime.date) -> QuerySet:

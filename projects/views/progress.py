@@ -408,6 +408,7 @@ def report_review_queue(request):
     access.require_role(request.user, access.CITY_STAFF)
     queue = selectors.report_review_queue(user=request.user)
     page = Paginator(queue, page_size(request)).get_page(request.GET.get("page"))
+    page.object_list = selectors.attach_cumulative(page.object_list)
     for report in page:
         report.late = is_late(report)
     context = {"page": page, "query": query_without(request, "page")}

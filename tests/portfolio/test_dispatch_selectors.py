@@ -267,3 +267,128 @@ def test_the_flag_is_judged_on_the_exact_gap_not_the_rounded_one(dispatch_june, 
         dispatch = dispatch_figures(user=city_user, year=2026, month=7, today=today, district="440112")
         row = dispatch.projects[0]
         assert row.flag == flag, (plan, row.completion_rate, row.gap)
+
+
+# -- the summary the dashboards and /dispatch/ read (issue 16, H6) ------------------------------------
+from portfolio.dispatch.summary import dispatch_summary  # noqa: E402
+
+FIGURES = ("total_investment", "annual_plan", "this_month", "year_to_date")  # since_start: the 调度表's
+COUNTS = ("reports_due", "reports_late", "reports_missing", "red", "yellow", "completion_rate", "gap", "flag")
+RATES = ("planned_starts", "started", "approved", "received", "planned_completions", "completed_on_time")
+
+
+def assert_summary_is_the_dispatch(user, *, listed=1000, **query):
+    """The summary's district rows, city row, rates and lists equal dispatch_figures' (which builds a row
+    per project), field by field."""
+    full = dispatch_figures(user=user, **query)
+    summary = dispatch_summary(user=user, listed=listed, **query)
+    assert [d.district.code for d in summary.districts] == [d.district.code for d in full.districts]
+    for mine, theirs in zip(summary.districts, full.districts, strict=True):
+        assert mine.idle == theirs.idle, mine.district.code
+    for mine, theirs in zip([*summary.districts, summary.total], [*full.districts, full.total], strict=True):
+        where = mine.district.code or "city"
+        for name in (*FIGURES, *COUNTS):
+            assert getattr(mine, name) == getattr(theirs, name), (where, name)
+        for name in (*RATES, "annual_plan", "year_to_date"):
+            assert getattr(mine.rates, name) == getattr(theirs.rates, name), (where, "rates", name)
+        assert mine.rates.as_dict() == theirs.rates.as_dict(), where
+    assert summary.flagged_count == len(full.flagged)
+    assert summary.late_count == len(full.late_reports)
+    assert summary.overdue_count == len(full.overdue_problems)
+
+    def shown(rows):
+        return [(r.project.code, r.flag, r.gap, r.completion_rate, r.report_status, r.reasons) for r in rows]
+
+    assert shown(summary.flagged) == shown(full.flagged[:listed])
+    assert shown(summary.late_reports) == shown(full.late_reports[:listed])
+    assert summary.overdue_problems == full.overdue_problems[:listed]
+    return summary
+
+
+def test_the_summary_is_the_dispatch_of_june(dispatch_june, city_user, huangpu_user):
+    query = {"year": 2026, "month": 6, "today": dispatch_june["today"]}
+    summary = assert_summary_is_the_dispatch(city_user, **query)
+    assert [(r.project.code, r.flag) for r in summary.flagged] == [("DISP-T1", "red"), ("DISP-H1", "yellow")]
+    assert (summary.total.red, summary.total.yellow, summary.rates.funding_in_place_rate) == (1, 1, D("43.8"))
+    assert_summary_is_the_dispatch(city_user, district="440112", **query)
+    assert_summary_is_the_dispatch(huangpu_user, **query)
+    assert_summary_is_the_dispatch(city_user, listed=1, **query)
+    # Before June's due date nothing is late yet.
+    assert_summary_is_the_dispatch(city_user, year=2026, month=6, today=datetime.date(2026, 7, 3))
+
+
+def test_the_summary_flags_on_the_exact_gap(dispatch_june, city_user):
+    """Exactly 10 points behind is yellow; 19.99 behind yellow, 20.04 red, as dispatch_figures says."""
+    h1 = dispatch_june["h1"]
+    InvestmentPlan.objects.filter(project=h1).update(planned_amount=D("19000000"))  # 40.0%: −10.0
+    summary = assert_summary_is_the_dispatch(city_user, year=2026, month=6, today=dispatch_june["today"])
+    assert [(r.project.code, r.flag) for r in summary.flagged] == [("DISP-T1", "red"), ("DISP-H1", "yellow")]
+    ProgressReport.objects.create(
+        project=h1,
+        period=datetime.date(2026, 7, 1),
+        completed_amount=D("68000"),
+        status="accepted",
+        first_submitted_at=datetime.datetime(2026, 8, 3, tzinfo=datetime.UTC),
+    )
+    for plan, flag in ((D("20000000"), Flag.YELLOW), (D("20025000"), Flag.RED)):
+        InvestmentPlan.objects.filter(project=h1).update(planned_amount=plan)
+        query = {"year": 2026, "month": 7, "today": datetime.date(2026, 8, 20), "district": "440112"}
+        summary = assert_summary_is_the_dispatch(city_user, **query)
+        assert [r.flag for r in summary.flagged] == [flag]
+
+
+def test_the_summary_counts_unplanned_and_not_yet_reporting_projects(dispatch_june, city_user):
+    unplanned = ProjectFactory(
+        code="DISP-U1", district=district("440112"), review_status="accepted", stage="implementation"
+    )
+    ProgressReport.objects.create(
+        project=unplanned,
+        period=datetime.date(2026, 6, 1),
+        completed_amount=D("6000000"),
+        status="accepted",
+        first_submitted_at=datetime.datetime(2026, 7, 9, tzinfo=datetime.UTC),
+    )
+    planning = ProjectFactory(
+        code="DISP-P1", district=district("440112"), review_status="accepted", stage="planning"
+    )
+    InvestmentPlan.objects.create(project=planning, year=2026, planned_amount=D("1000000"), kind="new_start")
+    ProjectFactory(code="DISP-N1", district=district("440106"), review_status="accepted", stage="mature")
+    # Due on 2026-07-07 in Guangzhou: 23:30 that day is on time, 01:00 the next day late (UTC +8).
+    for code, hour in (("DISP-E1", 15), ("DISP-E2", 17)):
+        ProgressReport.objects.create(
+            project=ProjectFactory(
+                code=code, district=district("440104"), review_status="accepted", stage="implementation"
+            ),
+            period=datetime.date(2026, 6, 1),
+            completed_amount=D("1000"),
+            status="submitted",
+            first_submitted_at=datetime.datetime(
+                2026, 7, 7, hour, 30 if hour == 15 else 0, tzinfo=datetime.UTC
+            ),
+        )
+    summary = assert_summary_is_the_dispatch(city_user, year=2026, month=6, today=dispatch_june["today"])
+    assert summary.total.reports_late == 4
+    assert "DISP-E2" in [r.project.code for r in summary.late_reports]
+    assert "DISP-E1" not in [r.project.code for r in summary.late_reports]
+
+
+def test_the_summary_is_the_dispatch_of_a_seeded_library(dispatch_june, city_user, huangpu_user):
+    seed_demo(150, rng_seed=16)
+    for month in (3, 6, 10):
+        query = {"year": 2026, "month": month, "today": datetime.date(2026, 11, 20)}
+        summary = assert_summary_is_the_dispatch(city_user, **query)
+        assert_summary_is_the_dispatch(city_user, listed=5, **query)
+        assert_summary_is_the_dispatch(huangpu_user, **query)
+    assert summary.total.reports_due > 30 and summary.flagged_count > 3
+
+
+def test_the_summary_runs_a_fixed_number_of_queries(dispatch_june, city_user):
+    dispatch_summary(user=city_user, year=2026, month=10, listed=100)  # warm-up: the user's role
+    counts = []
+    for total in (20, 150):
+        seed_demo(total, rng_seed=total)
+        with CaptureQueriesContext(connection) as captured:
+            summary = dispatch_summary(user=city_user, year=2026, month=10, listed=100)
+        counts.append(len(captured))
+    assert summary.flagged_count > 5
+    assert counts[0] == counts[1], counts

@@ -136,3 +136,19 @@ def test_a_bad_month_keeps_the_district_asked_for(dispatch_june, city_client):
     assert 'id="query-errors"' in html
     assert re.findall(r'data-district="(\d+)"', section(html, "district-ranking")) == ["440112"]
     assert '<option value="440112" selected>' in html
+
+
+def test_the_page_and_the_headline_of_a_district_run_a_fixed_number_of_queries(dispatch_june, huangpu_client):
+    """The summed dispatch (issue 16): a district user's page and dashboard read the same number of
+    queries at 10 and at 150 more projects, and the page still lists and counts what it shows."""
+    counts = {"/dispatch/": [], "/": []}
+    for total in (10, 150):
+        seed_demo(total, rng_seed=total + 1)
+        for url in counts:
+            huangpu_client.get(url, JUNE if url == "/dispatch/" else {})
+            with CaptureQueriesContext(connection) as captured:
+                assert huangpu_client.get(url, JUNE if url == "/dispatch/" else {}).status_code == 200
+            counts[url].append(len(captured))
+    assert all(first == second for first, second in counts.values()), counts
+    html = page(huangpu_client, **JUNE)
+    assert "DISP-H1" in section(html, "flagged")

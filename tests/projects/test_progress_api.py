@@ -438,3 +438,42 @@ def test_the_schema_documents_the_dispatchs_bodies_and_409(city_api):
     assert period["type"] == "string" and period["pattern"] == r"^\d{4}-\d{2}$"
     assert "reason" in components["PatchedInvestmentPlanRequest"]["properties"]
     assert "reason" not in components["InvestmentPlan"]["properties"]
+
+
+# -- the list's cost (H7) ----------------------------------------------------------------------------------
+
+
+def test_the_report_list_runs_the_same_queries_for_two_as_for_twelve_with_their_figures(
+    api_client, city_user, django_assert_num_queries
+):
+    """The cumulative figures are computed for the page's rows in one query, not per row or per report of
+    the whole scoped set."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_client(city_user)
+    first = library_project(start_year=2025)
+    report_of(first, "2025-01", completed_amount=D("100.00"))
+    report_of(first, "2025-02", completed_amount=D("50.00"))
+    client.get("/api/v1/progress-reports/")  # warm-up: the role is read once per user
+    with CaptureQueriesContext(connection) as two:
+        rows = client.get("/api/v1/progress-reports/").json()["results"]
+    assert [(row["year_to_date"], row["since_start"]) for row in rows] == [
+        ("150.00", "150.00"),
+        ("100.00", "100.00"),
+    ]
+    for number in range(5):
+        project = library_project(start_year=2024)
+        report_of(project, "2024-12", completed_amount=D("10.00"))
+        report_of(project, "2025-01", completed_amount=D(number))
+    with django_assert_num_queries(len(two)):
+        response = client.get("/api/v1/progress-reports/", {"page_size": 5})
+    body = response.json()
+    assert body["count"] == 12 and len(body["results"]) == 5
+    with django_assert_num_queries(len(two)):
+        rows = client.get("/api/v1/progress-reports/", {"page_size": 200}).json()["results"]
+    figures = {(row["project"], row["period"]): (row["year_to_date"], row["since_start"]) for row in rows}
+    assert figures[(first.pk, "2025-02")] == ("150.00", "150.00")
+    assert {figures[(p, "2025-01")] for p, period in figures if period == "2024-12"} == {
+        (f"{n}.00", f"{10 + n}.00") for n in range(5)
+    }

@@ -27,7 +27,7 @@ def at(text: str) -> datetime.datetime:
 
 
 def cumulative(user, project) -> dict:
-    rows = selectors.report_list(user=user, params={"project": project.pk})
+    rows = selectors.attach_cumulative(selectors.report_list(user=user, params={"project": project.pk}))
     return {f"{r.period:%Y-%m}": (r.year_to_date, r.since_start) for r in rows}
 
 

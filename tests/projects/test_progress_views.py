@@ -597,3 +597,35 @@ def test_the_citys_monthly_list_comes_a_page_at_a_time_with_the_counts_of_all(ci
     codes = [row["project"].code for row in first.context["rows"]]
     shown, rest = first.content.decode(), second.content.decode()
     assert codes[0] in shown and codes[-1] not in shown and codes[-1] in rest and codes[0] not in rest
+
+
+# -- the review queue's cost (H7) --------------------------------------------------------------------------
+
+
+def test_the_review_queue_runs_the_same_queries_for_one_as_for_six_with_the_year_to_date(
+    city_client, django_assert_num_queries
+):
+    def submitted(amount: str) -> ProgressReport:
+        project = ProjectFactory(review_status="accepted", stage="implementation", start_year=2025)
+        ProgressReport.objects.create(
+            project=project, period=datetime.date(2025, 1, 1), completed_amount=Decimal("100")
+        )
+        return ProgressReport.objects.create(
+            project=project,
+            period=datetime.date(2025, 2, 1),
+            completed_amount=Decimal(amount),
+            status="submitted",
+            submitted_at=timezone.now(),
+            first_submitted_at=timezone.now(),
+        )
+
+    submitted("20000")
+    city_client.get(QUEUE)  # warm-up: the role is read once per user
+    with CaptureQueriesContext(connection) as one:
+        html = page(city_client, QUEUE)
+    assert "2.01" in html  # 100 + 20,000 元 = 2.01 万元 this year
+    for _ in range(5):
+        submitted("30000")
+    with django_assert_num_queries(len(one)):
+        html = page(city_client, QUEUE)
+    assert html.count("3.01") == 5

@@ -60,10 +60,14 @@ class Command(BaseCommand):
         parser.add_argument("--random-seed", type=int, default=1)
         parser.add_argument("--json", dest="json_file", metavar="FILE", help="另将结果写入 JSON 文件")
         parser.add_argument("--yes", action="store_true", help="也在默认数据库 db.sqlite3 上运行")
+        parser.add_argument(
+            "--only", default="page,api,export", help="只测这些种类（page、api、export，逗号分隔）"
+        )
 
     def handle(
-        self, *args, sizes, history_years, repeat, export_repeat, random_seed, json_file, yes, **options
+        self, *args, sizes, history_years, repeat, export_repeat, random_seed, json_file, yes, only, **options
     ):
+        self.kinds = {kind.strip() for kind in only.split(",") if kind.strip()}
         try:
             sizes = sorted({int(size) for size in sizes.split(",") if size.strip()})
         except ValueError as error:
@@ -220,6 +224,8 @@ class Command(BaseCommand):
         ]
         rows = {}
         for label, kind, role, path in plan:
+            if kind not in self.kinds:
+                continue
             work = _request(clients[role], path)
             times = export_repeat if kind == export else repeat
             (status, size), seconds, _uncounted, peak = measure(work, memory=True, repeat=times)
