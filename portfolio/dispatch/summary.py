@@ -245,14 +245,17 @@ def _scan(columns, month: int, listed: int) -> tuple[list, list, list]:
         f" SUM(CASE WHEN x_flag = {YELLOW} THEN 1 ELSE 0 END),"
         " SUM(x_new), SUM(x_started), SUM(x_completes), SUM(x_completed), SUM(x_approved), SUM(x_received)"
     )
-    nothing = ", ".join(["NULL"] * 17)
+    # Typed NULLs: in a subquery PostgreSQL takes a bare NULL for text, which a UNION cannot match with the
+    # sums; numeric matches every sum (and SQLite ignores the cast).
+    nothing = ", ".join(["CAST(NULL AS NUMERIC)"] * 17)
     sql = (
         f"WITH r AS MATERIALIZED ({inner}), f AS MATERIALIZED (SELECT r.*, {flag} FROM r) "
         f"SELECT 0, x_d, NULL, {sums} FROM f GROUP BY x_d "
-        f"UNION ALL SELECT * FROM (SELECT 1, NULL, x_id, {nothing} FROM f WHERE x_flag < {GREEN}"
+        f"UNION ALL SELECT * FROM (SELECT 1, CAST(NULL AS TEXT), x_id, {nothing} FROM f"
+        f" WHERE x_flag < {GREEN}"
         f" ORDER BY CASE WHEN x_flag = {RED} THEN 0 ELSE 1 END, COALESCE(x_gap, 0), x_d, x_code, x_id"
         " LIMIT %s) flagged "
-        f"UNION ALL SELECT * FROM (SELECT 2, NULL, x_id, {nothing} FROM f WHERE x_late = 1"
+        f"UNION ALL SELECT * FROM (SELECT 2, CAST(NULL AS TEXT), x_id, {nothing} FROM f WHERE x_late = 1"
         " ORDER BY x_d, x_code, x_id LIMIT %s) late"
     )
     with connection.cursor() as cursor:
