@@ -156,7 +156,10 @@ class DistrictRow(Figures):
 
 
 @dataclass
-class Dispatch:
+class DispatchHead:
+    """What every dispatch of a month has, whether made of its project rows (Dispatch) or of sums
+    (summary.DispatchSummary): the month, its deadline and thresholds, the districts and the city's row."""
+
     year: int
     month: int
     period: datetime.date
@@ -168,11 +171,15 @@ class Dispatch:
     yellow_points: Decimal
     districts: list  # ranked by completion rate, the highest first
     total: DistrictRow
-    overdue_problems: list
 
     @property
     def rates(self) -> Rates:
         return self.total.rates
+
+
+@dataclass
+class Dispatch(DispatchHead):
+    overdue_problems: list
 
     # The lists below are read several times by each output (the 通报 counts, lists and sums them):
     # each is worked out once. A Dispatch is a finished read; nothing changes it afterwards.

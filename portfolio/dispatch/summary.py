@@ -42,7 +42,7 @@ from projects.deadlines import report_due
 from projects.models import District, InvestmentPlan, Problem, ProgressReport, Project, StageChange
 from projects.selectors.progress import reporting_projects
 
-from .selectors import DistrictRow, Rates, _figures, _planned, _ranked, _settle, time_progress
+from .selectors import DispatchHead, DistrictRow, _figures, _planned, _ranked, _settle, time_progress
 
 COUNTED = [status for status in ReportStatus.values if status != ReportStatus.DRAFT]
 RED, YELLOW, GREEN = 0, 1, 2
@@ -63,26 +63,11 @@ class SummedDistrict(DistrictRow):
 
 
 @dataclass
-class DispatchSummary:
-    year: int
-    month: int
-    period: datetime.date
-    cutoff: datetime.date
-    today: datetime.date
-    due: datetime.date
-    time_progress: Decimal
-    red_points: Decimal
-    yellow_points: Decimal
-    districts: list  # ranked by completion rate, the highest first
-    total: SummedDistrict
+class DispatchSummary(DispatchHead):
     flagged: list  # the first red, then yellow projects, the furthest behind first
     late_reports: list  # the first projects whose report is late, by district and code
     overdue_problems: list  # the first overdue open problems, the longest overdue first
     overdue_count: int
-
-    @property
-    def rates(self) -> Rates:
-        return self.total.rates
 
     @property
     def flagged_count(self) -> int:
