@@ -23,6 +23,7 @@ from .excel import dispatch_workbook
 from .pdf import bulletin_pdf
 from .query import DispatchQuery
 from .selectors import dispatch_figures
+from .summary import dispatch_summary
 
 QUERY = [
     OpenApiParameter("year", int, description="年度（默认为上月所在年度）"),
@@ -93,34 +94,14 @@ def dispatch_document(dispatch) -> dict:
 
 
 class DispatchReadView(APIView):
-    """Reads the query and the user's dispatch; hands a large file to a job."""
+    """Reads the query and the user's dispatch."""
 
     def dispatch_of(self, request):
-        return _dispatch_for(user=request.user, params=request.query_params)
-
-    def scope_of(self, request, dispatch) -> str:
-        return _scope_for(user=request.user, params=request.query_params, dispatch=dispatch)
-
-    def as_job(self, request, dispatch, *, kind, threshold: str, filename: str, content_type: str):
-        """The job that makes this file, when the dispatch is past `threshold` projects; else None."""
-        if not over(threshold, len(dispatch.projects)):
-            return None
-        # The month the user saw, even if the job runs after the default month has moved on.
-        query = request.query_params.copy()
-        query["year"], query["month"] = str(dispatch.year), str(dispatch.month)
-        job = jobs.job_submit(
-            owner=request.user,
-            kind=kind,
-            params={"query": query.urlencode()},
-            total=len(dispatch.projects),
-            download_name=filename,
-            content_type=content_type,
-        )
-        return job_answer(request, job)
+        return dispatch_figures(user=request.user, **_chosen(request.query_params))
 
 
-def _dispatch_for(*, user, params):
-    """Reads the query (a 400 naming the parameter when it is wrong) and the user's dispatch."""
+def _chosen(params) -> dict:
+    """The year, month and district the query asks for; a 400 naming the parameter when it is wrong."""
     query = DispatchQuery(params)
     if not query.is_valid():
         raise serializers.ValidationError(
@@ -129,7 +110,7 @@ def _dispatch_for(*, user, params):
                 for key, messages in query.errors.items()
             }
         )
-    return dispatch_figures(user=user, **query.chosen)
+    return query.chosen
 
 
 def _scope_for(*, user, params, dispatch) -> str:
@@ -137,6 +118,46 @@ def _scope_for(*, user, params, dispatch) -> str:
     if params.get("district") and len(dispatch.districts) == 1:
         return dispatch.districts[0].district.name
     return access.scope_label(user)
+
+
+class DispatchFile(DispatchReadView):
+    """A file of the dispatch (the 调度表, the 通报): made in the request, or past `threshold` projects by a
+    job. How many projects there are comes from the summary (one statement), so that a dispatch too large
+    for the request is not first built in it."""
+
+    kind = None
+    threshold = ""
+    extension = ""
+    content_type = ""
+
+    @staticmethod
+    def write(dispatch, *, scope: str):
+        """The file's content as an open binary file."""
+        raise NotImplementedError
+
+    def get(self, request):
+        chosen = _chosen(request.query_params)
+        filename = f"dispatch-{chosen['year']}-{chosen['month']:02d}.{self.extension}"
+        size = dispatch_summary(user=request.user, **chosen).total.count
+        if over(self.threshold, size):
+            # The month the user saw, even if the job runs after the default month has moved on.
+            query = request.query_params.copy()
+            query["year"], query["month"] = str(chosen["year"]), str(chosen["month"])
+            job = jobs.job_submit(
+                owner=request.user,
+                kind=self.kind,
+                params={"query": query.urlencode()},
+                total=size,
+                download_name=filename,
+                content_type=self.content_type,
+            )
+            return job_answer(request, job)
+        dispatch = dispatch_figures(user=request.user, **chosen)
+        scope = _scope_for(user=request.user, params=request.query_params, dispatch=dispatch)
+        return self.answer(self.write(dispatch, scope=scope), filename=filename)
+
+    def answer(self, made, *, filename: str):
+        return FileResponse(made, as_attachment=True, filename=filename, content_type=self.content_type)
 
 
 class DispatchView(DispatchReadView):
@@ -149,76 +170,66 @@ class DispatchView(DispatchReadView):
         return Response(dispatch_document(self.dispatch_of(request)))
 
 
-class DispatchExport(DispatchReadView):
+class DispatchExport(DispatchFile):
+    kind = JobKind.DISPATCH_EXPORT
+    threshold = "EXPORT_JOB_THRESHOLD"
+    extension = "xlsx"
+    content_type = XLSX
+
+    @staticmethod
+    def write(dispatch, *, scope: str):
+        return save_to_temp(dispatch_workbook(dispatch, scope=scope))
+
     @extend_schema(
         parameters=QUERY,
         responses=WORKBOOK,
         summary="调度表（重点项目投资完成情况表）",
     )
     def get(self, request):
-        dispatch = self.dispatch_of(request)
-        filename = f"dispatch-{dispatch.year}-{dispatch.month:02d}.xlsx"
-        job = self.as_job(
-            request,
-            dispatch,
-            kind=JobKind.DISPATCH_EXPORT,
-            threshold="EXPORT_JOB_THRESHOLD",
-            filename=filename,
-            content_type=XLSX,
-        )
-        if job is not None:
-            return job
-        workbook = dispatch_workbook(dispatch, scope=self.scope_of(request, dispatch))
-        return FileResponse(save_to_temp(workbook), as_attachment=True, filename=filename, content_type=XLSX)
+        return super().get(request)
 
 
 PDF = "application/pdf"
 
 
-class DispatchBulletin(DispatchReadView):
+class DispatchBulletin(DispatchFile):
+    kind = JobKind.DISPATCH_PDF
+    threshold = "PDF_JOB_THRESHOLD"
+    extension = "pdf"
+    content_type = PDF
+
+    @staticmethod
+    def write(dispatch, *, scope: str):
+        return io.BytesIO(bulletin_pdf(dispatch, scope=scope))
+
+    def answer(self, made, *, filename: str):
+        # Made whole in memory already: answered whole, as its length is known.
+        response = HttpResponse(made.getvalue(), content_type=self.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
     @extend_schema(
         parameters=QUERY,
         responses={(200, PDF): OpenApiResponse(OpenApiTypes.BINARY, description="月度通报")},
         summary="月度通报（PDF）",
     )
     def get(self, request):
-        dispatch = self.dispatch_of(request)
-        filename = f"dispatch-{dispatch.year}-{dispatch.month:02d}.pdf"
-        job = self.as_job(
-            request,
-            dispatch,
-            kind=JobKind.DISPATCH_PDF,
-            threshold="PDF_JOB_THRESHOLD",
-            filename=filename,
-            content_type=PDF,
-        )
-        if job is not None:
-            return job
-        content = bulletin_pdf(dispatch, scope=self.scope_of(request, dispatch))
-        response = HttpResponse(content, content_type=PDF)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return super().get(request)
 
 
-def _job_dispatch(job, progress):
+def _job_file(job, progress, view: type[DispatchFile]) -> jobs.Outcome:
+    """The file a job was asked for, as its owner sees it."""
     params = QueryDict(job.params.get("query", ""))
-    dispatch = _dispatch_for(user=job.owner, params=params)
+    dispatch = dispatch_figures(user=job.owner, **_chosen(params))
     progress(0, len(dispatch.projects))
-    return dispatch, _scope_for(user=job.owner, params=params, dispatch=dispatch)
+    scope = _scope_for(user=job.owner, params=params, dispatch=dispatch)
+    outcome = view.write(dispatch, scope=scope)
+    return jobs.Outcome(file=outcome, download_name=job.download_name, content_type=view.content_type)
 
 
 def run_dispatch_export(job, progress) -> jobs.Outcome:
-    """The 调度表 a job was asked for, as its owner sees it."""
-    dispatch, scope = _job_dispatch(job, progress)
-    handle = save_to_temp(dispatch_workbook(dispatch, scope=scope))
-    return jobs.Outcome(file=handle, download_name=job.download_name, content_type=XLSX)
+    return _job_file(job, progress, DispatchExport)
 
 
 def run_dispatch_pdf(job, progress) -> jobs.Outcome:
-    """The 通报 a job was asked for, as its owner sees it."""
-    dispatch, scope = _job_dispatch(job, progress)
-    return jobs.Outcome(
-        file=io.BytesIO(bulletin_pdf(dispatch, scope=scope)),
-        download_name=job.download_name,
-        content_type=PDF,
-    )
+    return _job_file(job, progress, DispatchBulletin)

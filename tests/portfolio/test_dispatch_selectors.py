@@ -292,6 +292,7 @@ def assert_summary_is_the_dispatch(user, *, listed=1000, **query):
         for name in (*RATES, "annual_plan", "year_to_date"):
             assert getattr(mine.rates, name) == getattr(theirs.rates, name), (where, "rates", name)
         assert mine.rates.as_dict() == theirs.rates.as_dict(), where
+    assert summary.total.count == len(full.projects)  # what decides whether a file is made by a job
     assert summary.flagged_count == len(full.flagged)
     assert summary.late_count == len(full.late_reports)
     assert summary.overdue_count == len(full.overdue_problems)
