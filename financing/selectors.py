@@ -194,18 +194,6 @@ def funding_by_source(lines: QuerySet, *, largest_first: bool = False) -> list[d
     return sorted(result, key=lambda r: -r["planned"]) if largest_first else result
 
 
-def approved_by_source(projects: QuerySet) -> dict[tuple[int, str], Decimal]:
-    """Each project's approved amount per source type, (project id, source type) → 元."""
-    ids = projects.order_by().values("pk")
-    granted = FundingLine.objects.filter(project__in=ids, status__in=GRANTED_STATUSES)
-    return {
-        (project, source): total
-        for project, source, total in granted.order_by()
-        .values_list("project", "source_type")
-        .annotate(total=Sum("approved_amount"))
-    }
-
-
 # Loan balances
 
 

@@ -219,6 +219,18 @@ def _summed(amount: str, **where) -> Coalesce:
     return Coalesce(Sum(amount, filter=Q(**where) if where else None), ZERO_YUAN, output_field=MONEY_FIELD)
 
 
+def district_rows_of(*, user, district: str | None, row: type) -> dict:
+    """An empty `row` per district the user sees (or only `district`), by code: each district is ranked even
+    with nothing to report. One query."""
+    districts = District.objects.filter(scope_q(user, "code"))
+    if district:
+        districts = districts.filter(code=district)
+    return {
+        code: row(district=District(code=code, name=name))
+        for code, name in districts.values_list("code", "name")
+    }
+
+
 def _ranked(districts: list) -> list:
     """Completion rate, highest first; districts without a rate last; then by code."""
     return sorted(
@@ -316,13 +328,7 @@ def _figures(*, user, year: int, month: int, district: str | None, today, only=N
         ).values_list("project", flat=True)
     )
     # 8. The districts the user sees, each ranked even with nothing to report.
-    districts = District.objects.filter(scope_q(user, "code"))
-    if district:
-        districts = districts.filter(code=district)
-    district_rows = {
-        code: DistrictRow(district=District(code=code, name=name))
-        for code, name in districts.values_list("code", "name")
-    }
+    district_rows = district_rows_of(user=user, district=district, row=DistrictRow)
 
     problems_of = defaultdict(list)
     overdue = []

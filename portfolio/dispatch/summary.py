@@ -34,7 +34,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from financing.selectors import funding_in_place_of
-from portfolio.access import scope_q
 from portfolio.money import CENT, MONEY_FIELD
 from portfolio.workdays import first_of_next_month
 from projects.choices import PlanKind, ProblemStatus, ReportStatus, Stage
@@ -42,7 +41,16 @@ from projects.deadlines import report_due
 from projects.models import District, InvestmentPlan, Problem, ProgressReport, Project, StageChange
 from projects.selectors.progress import reporting_projects
 
-from .selectors import DispatchHead, DistrictRow, _figures, _planned, _ranked, _settle, time_progress
+from .selectors import (
+    DispatchHead,
+    DistrictRow,
+    _figures,
+    _planned,
+    _ranked,
+    _settle,
+    district_rows_of,
+    time_progress,
+)
 
 COUNTED = [status for status in ReportStatus.values if status != ReportStatus.DRAFT]
 RED, YELLOW, GREEN = 0, 1, 2
@@ -291,13 +299,7 @@ def dispatch_summary(
     columns = _project_columns(user=user, year=year, month=month, district=district, today=today)
     sums, flagged_ids, late_ids = _scan(columns, month, listed)
 
-    districts = District.objects.filter(scope_q(user, "code"))
-    if district:
-        districts = districts.filter(code=district)
-    district_rows = {
-        code: SummedDistrict(district=District(code=code, name=name))
-        for code, name in districts.values_list("code", "name")
-    }
+    district_rows = district_rows_of(user=user, district=district, row=SummedDistrict)
     total = SummedDistrict(district=District(code="", name=_("全市")))
     for code, *figures in sums:
         for place in (district_rows[code], total):
