@@ -23,10 +23,10 @@ COLUMNS = [
     Column("项目编号", lambda r: r[1].project.code, width=20),
     Column("项目名称", lambda r: r[1].project.name, width=32),
     Column("全国投资项目代码", lambda r: r[1].project.national_code, width=26),
-    Column("建设内容", lambda r: r[1].project.content, width=40),
+    Column("建设内容", lambda r: r[1].project.content, width=40, wrap=True),
     Column("总投资（万元）", lambda r: r[1].project.total_investment, kind="wan", total=True),
     Column("申报金额（万元）", lambda r: r[1].requested_amount, kind="wan", total=True),
-    Column("前期手续办理情况", _procedures, width=40),
+    Column("前期手续办理情况", _procedures, width=40, wrap=True),
     Column("是否越过条件", lambda r: "是" if r[1].overridden else "否", width=8),
     Column("批复结果", lambda r: r[1].get_outcome_display(), width=10),
     Column(

@@ -121,6 +121,7 @@ class Column:
     width: int = 14
     total: bool = False
     reads: tuple[str, ...] = ()  # the values() fields a row needs for this column
+    wrap: bool = False  # long text shown whole on lines of the column's width (the row grows to fit)
 
 
 def field(header: str, name: str, *, shown: dict | None = None, **options) -> Column:
@@ -161,14 +162,19 @@ def clean(text: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
+def lines_of(text: str, width: float) -> int:
+    """The lines `text` takes wrapped in a column `width` units wide (a unit of it is padding): a Chinese
+    character takes about two units (its UTF-8 is three bytes, a digit's one)."""
+    per_line = max(width - 1, 1)
+    if len(text) * 2 <= per_line and "\n" not in text:
+        return 1  # short enough whatever its characters: most cells, counted without encoding them
+    return sum(max(-int(-((len(part) + len(part.encode())) / 2) // per_line), 1) for part in text.split("\n"))
+
+
 def header_height(columns: list[Column]) -> float:
-    """The header row's height in points, so that the longest wrapped header shows whole: a Chinese
-    character takes about two width units, a line about 15 points."""
-    lines = 1
-    for column in columns:
-        units = sum(2 if ord(char) > 0x2E80 else 1 for char in column.header)
-        lines = max(lines, -(-units // max(column.width - 1, 1)))
-    return 15.0 * lines + 3
+    """The header row's height in points, so that the longest wrapped header shows whole: a line takes
+    about 15 points."""
+    return 15.0 * max(lines_of(column.header, column.width) for column in columns) + 3
 
 
 class Sheet:
@@ -207,15 +213,24 @@ class Sheet:
         for index, column in enumerate(columns):
             ws.write_string(header, index, column.header, look)
         self._next = self.header_row  # the first data row, counted from 0
-        # One writer and one format per column, chosen here rather than for every cell.
-        amounts, percents = workbook.look(num_format=WAN_FORMAT), workbook.look(num_format=PERCENT_FORMAT)
-        dates = workbook.look(num_format=DATE_FORMAT)
+        # One writer and one format per column, chosen here rather than for every cell. Where a column
+        # wraps, its rows grow: every cell of the sheet then sits at the top of its row, level with the text.
+        top = {"valign": "top"} if any(column.wrap for column in columns) else {}
+        looks = {
+            "wan": workbook.look(num_format=WAN_FORMAT, **top),
+            "percent": workbook.look(num_format=PERCENT_FORMAT, **top),
+            "date": workbook.look(num_format=DATE_FORMAT, **top),
+            "text": workbook.look(**top) if top else None,
+            "int": workbook.look(**top) if top else None,
+        }
+        wrapped = workbook.look(text_wrap=True, **top)
+        self._wraps = [column.wrap for column in columns]
         self._plan = [
             (
                 index,
                 column.value,
                 column.kind,
-                {"wan": amounts, "percent": percents, "date": dates}.get(column.kind),
+                wrapped if column.wrap else looks.get(column.kind),
                 column.total,
             )
             for index, column in enumerate(columns)
@@ -227,6 +242,7 @@ class Sheet:
         string, number = ws._write_string, ws._write_number
         counts = self.counted is None or self.counted(item)
         totals = self.totals
+        lines = 1
         for index, value_of, kind, look, total in self._plan:
             value = value_of(item)
             if value is None:
@@ -238,7 +254,9 @@ class Sheet:
                 if not text.isprintable():  # most text is, and is checked far faster than searched
                     text = clean(text)
                 # Text is written as text, never read as a formula, whatever it starts with.
-                string(row, index, text)
+                string(row, index, text, look)
+                if self._wraps[index]:
+                    lines = max(lines, lines_of(text, self.columns[index].width))
                 continue
             if kind == "wan":
                 # The cell takes the amount in 万元 as a float (as the file stores it), which xlsxwriter
@@ -250,6 +268,9 @@ class Sheet:
                 number(row, index, value, look)
             if total and counts:
                 totals[index] += value
+        if lines > 1:
+            # A spreadsheet does not grow a row for its wrapped text when it opens the file: set here.
+            ws.set_row(row, 15.0 * lines + 3)
         self._next = row + 1
         self.rows += 1
 

@@ -20,6 +20,7 @@ from portfolio.excel import (
     WAN_FORMAT,
     Column,
     clean,
+    lines_of,
     new_workbook,
     print_setup,
     set_width,
@@ -334,24 +335,10 @@ def _write(ws, row: int, values: list, looks: list, *, empty: bool) -> None:
             ws.write_number(row, column, value, looks[column])
 
 
-def _units(text: str) -> float:
-    """The width of `text` in column-width units: a Chinese character takes about two (its UTF-8 is three
-    bytes, a digit's one), as portfolio.excel.header_height counts."""
-    return (len(text) + len(text.encode())) / 2
-
-
-def _line_count(text: str, width: float) -> int:
-    """The lines `text` takes wrapped in a column `width` units wide (a unit of it is padding)."""
-    per_line = max(width - 1, 1)
-    if len(text) * 2 <= per_line and "\n" not in text:
-        return 1  # short enough whatever its characters: most cells, counted without encoding them
-    return sum(max(-int(-_units(part) // per_line), 1) for part in text.split("\n"))
-
-
 def _height(values: list, wrapped: list[tuple[int, float]]) -> float | None:
     """The height in points that shows every wrapped cell (of `wrapped`: index, width) of a row whole; None
     for a row of one line, which keeps the default height."""
-    lines = max((_line_count(values[index], width) for index, width in wrapped if values[index]), default=1)
+    lines = max((lines_of(values[index], width) for index, width in wrapped if values[index]), default=1)
     if lines == 1:
         return None
     return min(LINE_HEIGHT * lines + 3, MAX_HEIGHT)

@@ -478,6 +478,10 @@ def test_the_export_is_the_application_list(api_client, city_user, huangpu_user,
     assert names["黄埔河涌整治"][7] == 5000 and names["黄埔河涌整治"][11] == 4000
     assert names["黄埔河涌整治"][10] == "获批" and names["黄埔河涌整治"][12] == "粤财债〔2026〕5号"
     assert "可研批复已办结" in names["黄埔河涌整治"][8]
+    # The procedures and the content are long: shown whole on wrapped lines, each row's cells at its top.
+    first = ws.cell(row=header + 2, column=9)
+    assert first.alignment.wrap_text and first.alignment.vertical == "top"
+    assert ws.cell(row=header + 2, column=8).alignment.vertical == "top"
     assert names["越秀公园提升"][9] == "是"
     totals = rows[header + 3]
     assert totals[0].startswith("合计") and totals[6] == 40000 and totals[7] == 6000 and totals[11] == 4000
