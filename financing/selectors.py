@@ -286,21 +286,22 @@ def maturity_profile(loans: QuerySet, *, today: datetime.date) -> dict:
     due, and what is outstanding on loans whose terms are not recorded (no schedule). Two aggregate queries
     over the stored installments and the loans, whatever their number."""
     live = live_loans(loans).order_by().values("pk")
+    # Summed by due date, then by year here: the installments fall on few distinct dates, and grouping by
+    # the date itself needs no function per row (SQLite's year extraction is a Python call for each of
+    # them, four times the cost of the sum at 10,000 projects).
     rows = (
         Installment.objects.filter(loan__in=live, principal__gt=F("paid_principal"))
-        .annotate(year=ExtractYear("due"))
-        .values("year")
-        .annotate(
-            later=sum_in_fen(OWED_PRINCIPAL, filter=Q(due__gte=today)),
-            overdue=sum_in_fen(OWED_PRINCIPAL, filter=Q(due__lt=today)),
-        )
+        .values("due")
+        .annotate(owed=sum_in_fen(OWED_PRINCIPAL))
         .order_by()
     )
-    maturity, overdue_fen = {}, 0
+    later, overdue_fen = {}, 0
     for row in rows:
-        overdue_fen += row["overdue"] or 0
-        if row["later"]:
-            maturity[row["year"]] = yuan_of_fen(row["later"])
+        if row["due"] < today:
+            overdue_fen += row["owed"] or 0
+        elif row["owed"]:
+            later[row["due"].year] = later.get(row["due"].year, 0) + row["owed"]
+    maturity = {year: yuan_of_fen(fen) for year, fen in later.items()}
     unscheduled = (
         with_loan_balances(live_loans(loans).filter(~Exists(Installment.objects.filter(loan=OuterRef("pk")))))
         .order_by()
@@ -391,13 +392,17 @@ def loan_list(*, user, params=None, strict: bool = True) -> QuerySet:
     return filtered(LoanFilterSet, params, loans, user=user, strict=strict)
 
 
+# The entries in the order of their (loan, date, id) index: "loan_id", not "loan", which would sort by the
+# loan's own ordering (project, signed_on), joining and sorting every entry.
+
+
 def disbursement_list(*, user, params=None, strict: bool = True) -> QuerySet:
-    entries = Disbursement.objects.visible_to(user).order_by("loan", "date", "pk")
+    entries = Disbursement.objects.visible_to(user).order_by("loan_id", "date", "pk")
     return filtered(DisbursementFilterSet, params, entries, user=user, strict=strict)
 
 
 def repayment_list(*, user, params=None, strict: bool = True) -> QuerySet:
-    entries = Repayment.objects.visible_to(user).order_by("loan", "date", "pk")
+    entries = Repayment.objects.visible_to(user).order_by("loan_id", "date", "pk")
     return filtered(RepaymentFilterSet, params, entries, user=user, strict=strict)
 
 
@@ -471,16 +476,28 @@ def loan_book(loans: QuerySet, *, today: datetime.date | None = None) -> list[di
     return [loan_standing(loan) for loan in with_dues(loans, today=today)]
 
 
-def loan_book_totals(rows: list[dict]) -> dict:
-    """The principal, drawn, outstanding and past due of the live loans of a loan book (terminated loans
-    finance nothing: their own rows keep their figures, the totals leave them out)."""
-    live = [row for row in rows if row["loan"].status != LoanStatus.TERMINATED]
+def loan_book_totals(loans: QuerySet, *, today: datetime.date | None = None) -> dict:
+    """The number of `loans`, and the principal, drawn, outstanding and past due of the live ones among
+    them (terminated loans finance nothing: their own rows keep their figures, the totals leave them out),
+    as loan_book's rows add up. Four aggregate queries, in whole 分, whatever the number of loans: a page
+    of the book reads its own rows only."""
+    today = today or timezone.localdate()
+    loans = loans.order_by()
+    live = live_loans(loans).values("pk")
+    head = loans.aggregate(
+        count=Count("pk"), principal=sum_in_fen(F("principal"), filter=~Q(status=LoanStatus.TERMINATED))
+    )
+    drawn = Disbursement.objects.filter(loan__in=live).aggregate(fen=sum_in_fen(F("amount")))["fen"]
+    repaid = Repayment.objects.filter(loan__in=live).aggregate(fen=sum_in_fen(F("principal")))["fen"]
+    # Only a running loan has installments falling due (loan_standing): a settled one owes nothing more.
+    running = loans.filter(status=LoanStatus.SIGNED).values("pk")
+    past_due = Installment.objects.filter(loan__in=running, due__lt=today).aggregate(fen=sum_in_fen(UNPAID))
     return {
-        "count": len(rows),
-        "principal": sum((row["loan"].principal for row in live), ZERO),
-        "disbursed": sum((row["disbursed"] for row in live), ZERO),
-        "outstanding": sum((row["outstanding"] for row in live), ZERO),
-        "past_due": sum((row["past_due"] or ZERO for row in live), ZERO),
+        "count": head["count"],
+        "principal": yuan_of_fen(head["principal"]),
+        "disbursed": yuan_of_fen(drawn),
+        "outstanding": yuan_of_fen((drawn or 0) - (repaid or 0)),
+        "past_due": yuan_of_fen(past_due["fen"]),
     }
 
 

@@ -357,9 +357,14 @@ class Disbursement(models.Model):
     lender_paths = ("loan__lender",)
 
     class Meta:
-        ordering = ["loan", "date", "pk"]
+        ordering = ["loan_id", "date", "pk"]
         verbose_name = _("提款")
         verbose_name_plural = _("提款")
+        indexes = [
+            # The API's list in its order (loan, date, id): a page of 200 reads 200 index entries instead of
+            # sorting every entry.
+            models.Index(fields=["loan", "date", "id"], name="disbursement_loan_date"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=0),
@@ -386,9 +391,14 @@ class Repayment(models.Model):
     lender_paths = ("loan__lender",)
 
     class Meta:
-        ordering = ["loan", "date", "pk"]
+        ordering = ["loan_id", "date", "pk"]
         verbose_name = _("还款")
         verbose_name_plural = _("还款")
+        indexes = [
+            # The API's list in its order (loan, date, id): a page of 200 reads 200 index entries instead of
+            # sorting every entry.
+            models.Index(fields=["loan", "date", "id"], name="repayment_loan_date"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(principal__gte=0, interest__gte=0),

@@ -61,7 +61,12 @@ def my_loans(request):
         "project__district", "lender", "borrower"
     )
     today = timezone.localdate()
-    rows = loan_book(loans, today=today)
+    # A page of the book at a time; the totals are sums over every loan, in the database.
+    totals = loan_book_totals(loans, today=today)
+    paginator = Paginator(loans, page_size(request))
+    paginator.count = totals["count"]  # known already: spare the paginator its own COUNT query
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = loan_book(page.object_list, today=today)
     context = {
         "today": today,
         "lender": lender,
@@ -69,8 +74,8 @@ def my_loans(request):
         "filterset": filterset,
         "banks": [] if lender else _banks_lending_to(user),
         "chosen_bank": request.GET.get("lender", ""),
-        "page": Paginator(rows, page_size(request)).get_page(request.GET.get("page")),
-        "totals": loan_book_totals(rows),
+        "page": page,
+        "totals": totals,
         "query": query_without(request, "page"),
     }
     return render(request, "financing/my_loans.html", context)

@@ -398,6 +398,26 @@ def test_a_banks_loan_book_is_the_computed_one(loan_mix, city_user):
     assert any(row["past_due"] for row in book) and any(row["next_due_on"] for row in book)
 
 
+def test_a_loan_books_totals_add_up_its_rows(loan_mix, city_user):
+    """The totals are sums in the database over every loan; they are what the rows add up to (terminated
+    loans counted but not summed), and a page of the book changes none of them."""
+    loans = selectors.loan_list(user=city_user)
+    book = selectors.loan_book(loans, today=TODAY)
+    live = [row for row in book if row["loan"].status != "terminated"]
+    assert len(live) < len(book), "the mix holds a terminated loan"
+    with CaptureQueriesContext(connection) as captured:
+        totals = selectors.loan_book_totals(loans, today=TODAY)
+    assert len(captured) == 4
+    assert totals == {
+        "count": len(book),
+        "principal": sum((row["loan"].principal for row in live), D(0)),
+        "disbursed": sum((row["disbursed"] for row in live), D(0)),
+        "outstanding": sum((row["outstanding"] for row in live), D(0)),
+        "past_due": sum((row["past_due"] or D(0) for row in live), D(0)),
+    }
+    assert totals["past_due"] > 0 and totals["outstanding"] > 0
+
+
 # -- queries that do not grow ------------------------------------------------------------------------
 
 

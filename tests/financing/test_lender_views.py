@@ -149,6 +149,17 @@ def test_the_list_runs_the_same_queries_for_two_loans_as_for_eight(client_for, l
     assert counts[0] == counts[1], counts
 
 
+def test_the_book_is_read_a_page_at_a_time_and_its_totals_are_every_loans(client_for, lender_user, bank):
+    loans = [LoanFactory(lender=bank, principal=D("1000000.00")) for _ in range(22)]
+    client = client_for(lender_user)
+    first = html_of(client, reverse("financing:my_loans"), per_page=20)
+    second = html_of(client, reverse("financing:my_loans"), per_page=20, page=2)
+    shown = [[loan.pk for loan in loans if f'id="loan-{loan.pk}"' in html] for html in (first, second)]
+    assert len(shown[0]) == 20 and len(shown[1]) == 2 and not set(shown[0]) & set(shown[1])
+    for html in (first, second):
+        assert "合计（22 笔）" in html and "2,200.00 万元" in html.split('id="total-principal"')[1][:40]
+
+
 def test_city_staff_see_every_bank_with_a_bank_filter(client_for, city_user, finance_user, two_banks, bank):
     for user in (city_user, finance_user):
         client = client_for(user)
