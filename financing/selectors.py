@@ -209,9 +209,10 @@ def with_loan_balances(loans: QuerySet) -> QuerySet:
     ).annotate(outstanding=F("disbursed") - F("repaid"))
 
 
-def loan_totals_by(loans: QuerySet, key: str) -> dict:
-    """Principal, disbursed and outstanding of the live loans among `loans`, grouped by `key` (a lookup
-    from the loan: "lender__name", "project", …).
+def loan_totals_by(loans: QuerySet, *keys: str) -> dict:
+    """Principal, disbursed and outstanding of the live loans among `loans`, grouped by `keys` (lookups
+    from the loan: "lender__name", "project", …; a group is the key's value, or a tuple of the values of
+    several keys).
 
     One query over the loans with their balances (a correlated sum per loan, on the entries' loan index),
     added up here: grouping the entries themselves by a subquery of the loans made PostgreSQL re-run that
@@ -220,9 +221,10 @@ def loan_totals_by(loans: QuerySet, key: str) -> dict:
     rows = (
         with_loan_balances(live_loans(loans))
         .order_by()
-        .values_list(key, "principal", "disbursed", "outstanding")
+        .values_list(*keys, "principal", "disbursed", "outstanding")
     )
-    for group, principal, disbursed, outstanding in rows:
+    for *group, principal, disbursed, outstanding in rows:
+        group = group[0] if len(keys) == 1 else tuple(group)
         total = totals.setdefault(group, {"principal": ZERO, "disbursed": ZERO, "outstanding": ZERO})
         total["principal"] += principal
         total["disbursed"] += disbursed

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from financing.selectors import with_financing_totals
 from portfolio.dashboard import dashboard_figures
 from portfolio.seed import seed_demo
 from projects.models import Project
@@ -88,6 +89,14 @@ def test_figures(small_library, city_user):
         "越秀区": (1, D("200000000")),
     }
     assert {row["label"]: row["count"] for row in figures["by_category"]} == {"美丽河湖": 2, "美丽园区": 1}
+    # The headline adds up the same groups; its funding gap is the computed gaps' sum.
+    library = with_financing_totals(Project.objects.in_library())
+    assert figures["library_count"] == 3 and figures["library_investment"] == D("600000000")
+    assert figures["funding_gap"] == sum(library.values_list("funding_gap", flat=True), D(0)) > 0
+    assert {row["label"]: row["principal"] for row in figures["loans_by_district"]} == {
+        "黄埔区": D("200000000"),
+        "越秀区": D("50000000"),
+    }
     assert figures["funding"] == [
         {"label": "地方政府专项债券", "planned": D("50000000"), "approved": D("40000000"), "received": D("0")}
     ]
