@@ -120,6 +120,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    # Read the file through a memory map (up to SQLITE_MMAP_SIZE bytes, 4 GiB by default, capped by the
+    # SQLite build: 2 GiB in Debian's and Python's) rather than a
+    # read() into SQLite's small page cache for every page: the dashboard's whole-library sums at 100,000
+    # projects (a 2 GB file) ran 20-35 % faster. The pages are the operating system's cache, shared by
+    # every connection; 0 turns it off.
+    mmap_size = int(os.environ.get("SQLITE_MMAP_SIZE", str(4 * 1024**3)))
+    DATABASES["default"]["OPTIONS"]["init_command"] = f"PRAGMA mmap_size={mmap_size};"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A file, not memory, for the test database: the browser tests' live server then gives each request
     # thread its own connection instead of sharing the test thread's.

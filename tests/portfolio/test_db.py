@@ -93,6 +93,14 @@ def test_the_apps_postgresql_connections_have_jit_off():
         assert cursor.fetchone()[0] == "off"
 
 
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="a memory map is SQLite's; the SQLite run has it")
+def test_the_apps_sqlite_connections_read_the_file_through_a_memory_map():
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA mmap_size")
+        assert cursor.fetchone()[0] >= 256 * 1024**2
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="planner statistics are PostgreSQL's")
 def test_a_demo_seed_leaves_the_planner_statistics_of_its_rows():
