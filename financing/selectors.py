@@ -125,13 +125,6 @@ def with_stored_financing_totals(projects: QuerySet) -> QuerySet:
     )
 
 
-def funding_gap_total(projects: QuerySet) -> Decimal:
-    """The funding gap of `projects` added up (each project's never negative), over the stored totals:
-    one query."""
-    total = projects.order_by().aggregate(total=Sum("financing_totals__funding_gap"))["total"]
-    return Decimal(total or 0).quantize(CENT)
-
-
 def funding_in_place(project_ids) -> dict[int, tuple[Decimal, Decimal]]:
     """Per project, the funding approved and the funding received (到位), over its lines that were not
     rejected: what 资金到位率 divides. One query."""
