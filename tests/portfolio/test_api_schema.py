@@ -2,7 +2,9 @@
 staff user and as a district user: no 5xx, and every response conforms to the OpenAPI schema.
 
 Each operation's Hypothesis strategy is driven from an ordinary test, so the run does not depend on the
-schemathesis pytest plugin. The number of generated cases is printed at the end of the test session.
+schemathesis pytest plugin. The number of generated cases is printed at the end of the test session. The
+operations are dealt into SHARDS tests per role (every SHARDS-th operation of the schema's order), so that
+the parallel workers share the two or three minutes the whole schema takes instead of one worker running it.
 """
 
 import os
@@ -47,6 +49,7 @@ EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "20"))
 # The same cases on every run, so that a failure in CI reproduces; SCHEMATHESIS_RANDOM=1 explores afresh.
 DERANDOMIZE = os.environ.get("SCHEMATHESIS_RANDOM") != "1"
 GENERATED: dict[str, int] = {}
+SHARDS = 4
 
 
 @pytest.fixture(autouse=True)
@@ -72,14 +75,17 @@ def library():
         RepaymentFactory(loan=loan)
 
 
-def exercise(user, role: str) -> None:
+def exercise(user, role: str, shard: int) -> None:
     library()
     headers = {"Authorization": f"Token {Token.objects.create(user=user).key}"}
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application, headers=headers)
-    failures, operations = [], 0
-    for result in schema.get_all_operations():
+    failures, operations, exercised = [], 0, 0
+    for index, result in enumerate(schema.get_all_operations()):
         operation = result.ok()
         operations += 1
+        if index % SHARDS != shard:
+            continue
+        exercised += 1
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @settings(
@@ -102,12 +108,16 @@ def exercise(user, role: str) -> None:
                 label = f"{operation.method.upper()} {operation.path}"
                 failures.append(f"{label} [{mode.value}]: {str(error)[:600]}")
     assert operations >= 38
+    assert exercised >= operations // SHARDS
     assert failures == [], "\n\n".join(failures)
 
 
-def test_api_as_city_staff():
-    exercise(UserFactory(username="st_city", role="city_staff"), "city_staff")
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_api_as_city_staff(shard):
+    exercise(UserFactory(username="st_city", role="city_staff"), "city_staff", shard)
 
 
-def test_api_as_district_user():
-    exercise(UserFactory(username="st_hp", role="district_user", district_code="440112"), "district_user")
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_api_as_district_user(shard):
+    user = UserFactory(username="st_hp", role="district_user", district_code="440112")
+    exercise(user, "district_user", shard)
