@@ -187,6 +187,38 @@ def funding_by_source(lines: QuerySet, *, largest_first: bool = False) -> list[d
     return sorted(result, key=lambda r: -r["planned"]) if largest_first else result
 
 
+def funding_by_source_in_fen(lines: QuerySet) -> dict[str, tuple[int, int, int]]:
+    """funding_by_source's planned, approved and received per source type, in whole 分 (exact on every
+    backend, and summable across the districts' tallies)."""
+    rows = (
+        lines.order_by()
+        .values("source_type")
+        .annotate(
+            planned=sum_in_fen(F("planned_amount"), filter=~Q(status=FundingStatus.REJECTED)),
+            approved=sum_in_fen(F("approved_amount"), filter=Q(status__in=GRANTED_STATUSES)),
+            received=sum_in_fen(F("received_amount")),
+        )
+    )
+    return {
+        row["source_type"]: (row["planned"] or 0, row["approved"] or 0, row["received"] or 0) for row in rows
+    }
+
+
+def funding_rows_of_fen(sums: dict[str, tuple[int, int, int]], *, largest_first: bool = False) -> list[dict]:
+    """funding_by_source's rows from sums in 分 by source type (funding_by_source_in_fen's, added up)."""
+    labels = dict(SourceType.choices)
+    result = [
+        {
+            "label": labels.get(source, source),
+            "planned": yuan_of_fen(planned),
+            "approved": yuan_of_fen(approved),
+            "received": yuan_of_fen(received),
+        }
+        for source, (planned, approved, received) in sorted(sums.items())
+    ]
+    return sorted(result, key=lambda r: -r["planned"]) if largest_first else result
+
+
 # Loan balances
 
 

@@ -46,6 +46,21 @@ NOTHING = Q(pk__in=[])
 LENDER_SEES_ALL = ("*",)
 
 
+class _WholeCity:
+    """Who the sums kept for every reader are computed as (the dashboard's district tallies): what city
+    staff see. Never a request's user: a tally is served only to those whose scope_q covers its district.
+    """
+
+    is_authenticated = True
+    is_active = True
+    is_superuser = False
+    pk = None
+    _portfolio_role = CITY_STAFF
+
+
+WHOLE_CITY = _WholeCity()
+
+
 def role_of(user) -> str | None:
     if user is None or not user.is_authenticated or not user.is_active:
         return None

@@ -1,6 +1,11 @@
 """The figures of the dashboard, one selector per section, computed in the database with a fixed number of
 queries. Every section starts from the user's visible querysets, so a district user sees its own district's
 figures; the money figures come from financing.selectors, which owns them.
+
+The page reads its whole-library sections (headline, funnel, pivots, funding, loans, maturity, the
+dispatch's sums) from the districts' tallies (portfolio.tallies), which hold these selectors' figures per
+district: dashboard_figures adds up the tallies of the districts the user sees, computed_dashboard_figures
+runs the selectors over the library, and the two are the same to the 分 (tests/portfolio/test_tallies.py).
 """
 
 import datetime
@@ -9,14 +14,23 @@ from decimal import Decimal
 from django.db.models import Count, F
 from django.utils import timezone
 
-from financing.models import FundingLine, Loan
+from financing.models import FundingLine, Loan, Organization
 from financing.platform import platform_figures
-from financing.selectors import funding_by_source, loan_totals_by, maturity_profile, sum_in_fen, yuan_of_fen
+from financing.selectors import (
+    funding_by_source,
+    funding_rows_of_fen,
+    loan_totals_by,
+    maturity_profile,
+    sum_in_fen,
+    yuan_of_fen,
+)
 from portfolio.dispatch.selectors import default_month
-from portfolio.dispatch.summary import dispatch_summary
+from portfolio.dispatch.summary import dispatch_summary, summary_of_sums
+from portfolio.tallies import tallies_of
 from projects.choices import Category, ReviewStatus, Stage
 from projects.models import District, Milestone, Project
 
+LOAN_FIGURES = ("principal", "disbursed", "outstanding")
 STALE_DAYS = 90
 LISTED = 10
 ZERO = Decimal(0)
@@ -133,17 +147,19 @@ def attention_figures(*, user, today: datetime.date) -> dict:
     }
 
 
-def headline_figures(*, user, today: datetime.date, groups: list[dict] | None = None) -> dict:
+def headline_figures(*, user, today: datetime.date, groups: list[dict] | None = None, dispatch=None) -> dict:
     """The row the leadership reads first: the library's size and investment, the funding gap, and the
     dispatch of the last month (this year's plan, year to date, completion rate against 序时进度, the four
     rates, the red and yellow projects), from the dispatch's own summary: sums, not a row per project."""
     groups = _library_groups(user=user) if groups is None else groups
-    year, month = default_month(today)
+    if dispatch is None:
+        year, month = default_month(today)
+        dispatch = dispatch_summary(user=user, year=year, month=month, today=today)
     return {
         "library_count": sum(group["n"] for group in groups),
         "library_investment": yuan_of_fen(sum(group["investment"] or 0 for group in groups)),
         "funding_gap": yuan_of_fen(sum(group["gap"] or 0 for group in groups)),
-        "dispatch": dispatch_summary(user=user, year=year, month=month, today=today),
+        "dispatch": dispatch,
     }
 
 
@@ -153,7 +169,9 @@ def platform_headline(*, user) -> dict:
     return {"platform": platform_figures(user=user)["total"]}
 
 
-def dashboard_figures(*, user, today: datetime.date | None = None) -> dict:
+def computed_dashboard_figures(*, user, today: datetime.date | None = None) -> dict:
+    """The dashboard's figures computed over the library as `user` sees it: the reference the districts'
+    tallies follow."""
     today = today or timezone.localdate()
     groups = _library_groups(user=user)
     return {
@@ -162,6 +180,89 @@ def dashboard_figures(*, user, today: datetime.date | None = None) -> dict:
         **stage_figures(user=user, groups=groups),
         **funding_figures(user=user),
         **loan_figures(user=user, today=today),
+        **attention_figures(user=user, today=today),
+        **platform_headline(user=user),
+    }
+
+
+def _tallied_groups(tallies: dict) -> list[dict]:
+    return [
+        {"district": code, "category": category, "stage": stage, "n": n, "investment": fen, "gap": gap}
+        for code, figures in tallies.items()
+        for category, stage, n, fen, gap in figures["groups"]
+    ]
+
+
+def _tallied_funding(tallies: dict) -> dict:
+    sums: dict = {}
+    for figures in tallies.values():
+        for source, amounts in figures["funding"].items():
+            total = sums.get(source, (0, 0, 0))
+            sums[source] = tuple(a + b for a, b in zip(total, amounts, strict=True))
+    return {"funding": funding_rows_of_fen(sums, largest_first=True)}
+
+
+def _tallied_loans(tallies: dict) -> dict:
+    """loan_figures from the tallies: by lender, by district, in total, and the maturity profile."""
+    lender_ids = {row[0] for figures in tallies.values() for row in figures["loans"]}
+    lender_names = dict(Organization.objects.filter(pk__in=lender_ids).values_list("pk", "name"))
+    district_names = dict(District.objects.filter(code__in=list(tallies)).values_list("code", "name"))
+    lenders, districts = {}, {}
+    maturity, overdue, unscheduled = {}, 0, 0
+    for code, figures in tallies.items():
+        for lender, *amounts in figures["loans"]:
+            for table, key in ((lenders, lender_names[lender]), (districts, district_names[code])):
+                table[key] = [a + b for a, b in zip(table.get(key, [0, 0, 0]), amounts, strict=True)]
+        for year, fen in figures["maturity"]:
+            maturity[year] = maturity.get(year, 0) + fen
+        overdue += figures["overdue_principal"]
+        unscheduled += figures["unscheduled"]
+
+    def rows(table):
+        keyed = [
+            {
+                "label": key,
+                **{name: yuan_of_fen(fen) for name, fen in zip(LOAN_FIGURES, amounts, strict=True)},
+            }
+            for key, amounts in table.items()
+        ]
+        return sorted(keyed, key=lambda r: -r["principal"])
+
+    by_lender = rows(lenders)
+    return {
+        "loan_totals": {key: sum((row[key] for row in by_lender), ZERO) for key in LOAN_FIGURES},
+        "by_lender": by_lender,
+        "loans_by_district": rows(districts),
+        "maturity": sorted((year, yuan_of_fen(fen)) for year, fen in maturity.items()),
+        "overdue_principal": yuan_of_fen(overdue),
+        "unscheduled": yuan_of_fen(unscheduled),
+    }
+
+
+def _tallied_dispatch(tallies: dict, *, user, today: datetime.date):
+    year, month = default_month(today)
+    sums = [
+        [code, *row]
+        for code, figures in tallies.items()
+        if (figures["dispatch"]["year"], figures["dispatch"]["month"]) == (year, month)
+        for row in figures["dispatch"]["sums"]
+    ]
+    return summary_of_sums(user=user, year=year, month=month, today=today, sums=sums)
+
+
+def dashboard_figures(*, user, today: datetime.date | None = None) -> dict:
+    """The dashboard's figures, its whole-library sections added up from the tallies of the districts
+    `user` sees (the same as computed_dashboard_figures')."""
+    today = today or timezone.localdate()
+    tallies = tallies_of(user=user, day=today)
+    groups = _tallied_groups(tallies)
+    dispatch = _tallied_dispatch(tallies, user=user, today=today)
+    return {
+        "today": today,
+        **headline_figures(user=user, today=today, groups=groups, dispatch=dispatch),
+        **stage_figures(user=user, groups=groups),
+        **_tallied_funding(tallies),
+        **_tallied_loans(tallies),
         **attention_figures(user=user, today=today),
         **platform_headline(user=user),
     }

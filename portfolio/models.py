@@ -127,3 +127,41 @@ class Notification(models.Model):
 from .jobs.models import Job, JobKind, JobStatus  # noqa: E402
 
 __all__ = ["AuditEntry", "Job", "JobKind", "JobStatus", "Notification", "NotificationKind", "Profile"]
+
+
+class DistrictTally(models.Model):
+    """What the dashboard adds up for one district, summed once and kept (portfolio.tallies writes it):
+    its library by category and stage, its funding by source, its loans by lender, their maturity and
+    the last month's dispatch, in whole 分. The city's dashboard adds up the districts' tallies instead of
+    every project, line, loan and report of the library. A tally is good for the day it was summed for
+    while no TallyMark of its district is left: the database marks every write that changes its sums."""
+
+    district = models.CharField(_("区"), max_length=12, primary_key=True)
+    day = models.DateField(_("汇总日"))
+    figures = models.JSONField(_("汇总"))
+    computed_at = models.DateTimeField(_("汇总时间"))
+
+    class Meta:
+        verbose_name = _("区汇总")
+        verbose_name_plural = _("区汇总")
+
+    def __str__(self):
+        return f"{self.district} {self.day}"
+
+
+class TallyMark(models.Model):
+    """A change to what a district's tally sums, written by a database trigger in the writer's own
+    transaction (so every path counts: services, the admin, bulk writes, imports, SQL). Only ever added,
+    never updated, so that writers never wait on one another; the refresh of the tally deletes the marks
+    it has read before summing."""
+
+    id = models.BigAutoField(primary_key=True)
+    district = models.CharField(_("区"), max_length=12)
+
+    class Meta:
+        verbose_name = _("区汇总变更")
+        verbose_name_plural = _("区汇总变更")
+        indexes = [models.Index(fields=["district", "id"], name="portfolio_tallymark_district")]
+
+    def __str__(self):
+        return f"{self.district} #{self.pk}"

@@ -15,6 +15,7 @@ from . import access
 from .charts import bar_chart
 from .dashboard import dashboard_figures
 from .money import YI
+from .tallies import tally_differences
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ DEEP_CHECKS = {
     "financing_totals": lambda: len(financing_totals_differences()),
     # Loans whose stored installments differ from the schedule their terms and entries give.
     "schedules": lambda: len(schedules_sync(write=False).differed),
+    # Districts whose tally, held as good (no mark left), differs from the figures of their records.
+    "tallies": lambda: len(tally_differences()),
 }
 
 

@@ -294,14 +294,52 @@ def dispatch_summary(
     """The dispatch of `year` up to `month` as `user` may see it, optionally one district's only, with the
     first `listed` flagged projects, late reports and overdue problems (none for the dashboards)."""
     today = today or timezone.localdate()
-    period = datetime.date(year, month, 1)
-    cutoff = first_of_next_month(period) - datetime.timedelta(days=1)
     columns = _project_columns(user=user, year=year, month=month, district=district, today=today)
     sums, flagged_ids, late_ids = _scan(columns, month, listed)
+    return summary_of_sums(
+        user=user,
+        year=year,
+        month=month,
+        district=district,
+        today=today,
+        sums=sums,
+        listed=listed,
+        flagged_ids=flagged_ids,
+        late_ids=late_ids,
+    )
 
+
+def district_sums(*, user, year: int, month: int, district: str, today: datetime.date) -> list:
+    """The dispatch's sums of one district's projects (as the summary adds them up), or none: plain
+    numbers, which the district's tally keeps (portfolio.tallies)."""
+    columns = _project_columns(user=user, year=year, month=month, district=district, today=today)
+    sums, _flagged, _late = _scan(columns, month, 0)
+    # Whole cents and counts, whichever type the database summed them as (a float on SQLite, a decimal
+    # on PostgreSQL).
+    return [[None if value is None else round(value) for value in row[1:]] for row in sums]
+
+
+def summary_of_sums(
+    *,
+    user,
+    year: int,
+    month: int,
+    today: datetime.date,
+    sums: list,
+    district: str | None = None,
+    listed: int = 0,
+    flagged_ids=(),
+    late_ids=(),
+) -> DispatchSummary:
+    """The summary from the districts' sums (a row of figures per district, its code first), with the
+    first `listed` flagged projects and late reports of `flagged_ids` and `late_ids`."""
+    period = datetime.date(year, month, 1)
+    cutoff = first_of_next_month(period) - datetime.timedelta(days=1)
     district_rows = district_rows_of(user=user, district=district, row=SummedDistrict)
     total = SummedDistrict(district=District(code="", name=_("全市")))
     for code, *figures in sums:
+        if code not in district_rows:
+            continue  # a district the user does not see
         for place in (district_rows[code], total):
             _fill(place, figures)
     for place in district_rows.values():
