@@ -31,6 +31,29 @@ from tests.factories import (
 D = Decimal
 
 
+_flushed_by = None
+
+
+def _flushes(item):
+    marker = item.get_closest_marker("django_db")
+    return bool(
+        (marker and marker.kwargs.get("transaction"))
+        or {"transactional_db", "live_server"} & set(item.fixturenames)
+    )
+
+
+def pytest_runtest_setup(item):
+    """A test that flushes the tables (transaction=True) leaves them empty behind it, so the tests that read
+    the migrations' rows (districts, groups) must all run before it in the same process. pytest-django
+    orders them so and `--dist load` keeps that order per worker; a scheduler that does not (work stealing)
+    fails here with the test's name instead of as a hundred missing districts."""
+    global _flushed_by
+    if _flushes(item):
+        _flushed_by = _flushed_by or item.nodeid
+    elif _flushed_by and (item.get_closest_marker("django_db") or "db" in item.fixturenames):
+        pytest.fail(f"{item.nodeid} runs after {_flushed_by}, which emptied the tables it reads")
+
+
 @pytest.fixture(autouse=True)
 def media_storage(settings, tmp_path_factory):
     """Every test stores documents in a folder of its own (STORAGES["default"] under MEDIA_ROOT), never in
