@@ -149,6 +149,32 @@ class DistrictTally(models.Model):
         return f"{self.district} {self.day}"
 
 
+class DispatchTally(models.Model):
+    """One district's dispatch of one month as /dispatch/ adds it up, summed once and kept (portfolio.tallies
+    writes it): its sums, and its first red and yellow projects and late reports, whose rows the page
+    reads. Good for the day it was summed for while no TallyMark of its district is left; the refresh that
+    deletes a district's marks deletes its dispatch tallies with them."""
+
+    district = models.CharField(_("区"), max_length=12)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    month = models.PositiveSmallIntegerField(_("月份"))
+    day = models.DateField(_("汇总日"))
+    figures = models.JSONField(_("汇总"))
+    computed_at = models.DateTimeField(_("汇总时间"))
+
+    class Meta:
+        verbose_name = _("区调度汇总")
+        verbose_name_plural = _("区调度汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "year", "month"], name="portfolio_dispatchtally_one_per_month"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.district} {self.year}-{self.month:02d} {self.day}"
+
+
 class TallyMark(models.Model):
     """A change to what a district's tally sums, written by a database trigger in the writer's own
     transaction (so every path counts: services, the admin, bulk writes, imports, SQL). Only ever added,

@@ -1,13 +1,15 @@
 """The districts' tallies: what the dashboard adds up, summed once per district and kept (DistrictTally).
 
 The city's dashboard reads eleven tallies instead of every project, funding line, loan, installment and
-monthly report of the library; a district's reads its own. A tally is summed for a day (the maturity
-profile and the dispatch depend on it) and stays good while its district has no TallyMark left: database
-triggers (portfolio/migrations/0007) add a mark in the writer's own transaction for every row written to
-what the tally sums, whatever wrote it.
+monthly report of the library; a district's reads its own. /dispatch/ reads the districts' dispatch tallies
+of the month asked for (DispatchTally): their sums and their first flagged projects and late reports. A
+tally is summed for a day (the maturity profile and the dispatch depend on it) and stays good while its
+district has no TallyMark left: database triggers (portfolio/migrations/0007) add a mark in the writer's own
+transaction for every row written to what the tally sums, whatever wrote it.
 
 Refreshing a tally, in one transaction: lock its district's row (a second refresh of the same district
-waits, then finds nothing to do), delete the district's marks, then sum. Marks deleted are of writes
+waits, then finds nothing to do), delete the district's marks and every tally of the district they made
+stale, then sum. Marks deleted are of writes
 committed before the sums are read, so they are in the sums; a write still in flight keeps its mark for the
 next read. The figures are the computed ones (dashboard's reference selectors) to the 分: the rebuild
 command and the deep health check compare them (tally_differences).
@@ -25,14 +27,24 @@ from financing.models import FundingLine, Loan
 from financing.selectors import funding_by_source_in_fen, loan_totals_by, maturity_profile, sum_in_fen
 from portfolio.access import WHOLE_CITY, scope_q
 from portfolio.dispatch.selectors import default_month
-from portfolio.dispatch.summary import district_sums
+from portfolio.dispatch.summary import (
+    DispatchSummary,
+    dispatch_summary,
+    district_dispatch,
+    district_sums,
+    merged_lists,
+    summary_of_sums,
+)
 from projects.choices import ReviewStatus
+from projects.deadlines import report_due
 from projects.models import District, Project
 
-from .models import DistrictTally, TallyMark
+from .models import DispatchTally, DistrictTally, TallyMark
 
 # The shape of the figures: a tally of another version is summed again.
 VERSION = 1
+# How many flagged projects and late reports a district's dispatch tally keeps: the most /dispatch/ lists.
+DISPATCH_KEPT = 100
 
 
 def _fen(amount) -> int:
@@ -100,15 +112,24 @@ def _fresh(tally: DistrictTally | None, day: datetime.date) -> bool:
     return tally is not None and {k: tally.figures.get(k) for k in _basis(day)} == _basis(day)
 
 
+def _consume_marks(code: str) -> None:
+    """Delete district `code`'s marks and every tally of it they made stale (its row locked): the caller
+    sums what it needs again, and the others are summed when next read."""
+    TallyMark.objects.filter(district=code).delete()
+    DistrictTally.objects.filter(district=code).delete()
+    DispatchTally.objects.filter(district=code).delete()
+
+
 @transaction.atomic
 def tally_refresh(code: str, *, day: datetime.date) -> DistrictTally:
     """Sum district `code`'s tally again, unless it is fresh and unmarked once its row is locked."""
     _lock(code)
     tally = DistrictTally.objects.filter(district=code).first()
-    marked = TallyMark.objects.filter(district=code)
-    if _fresh(tally, day) and not marked.exists():
+    marked = TallyMark.objects.filter(district=code).exists()
+    if _fresh(tally, day) and not marked:
         return tally  # another refresh did it while this one waited
-    marked.delete()
+    if marked:
+        _consume_marks(code)
     figures = computed_tally(code, day=day)
     tally, _ = DistrictTally.objects.update_or_create(
         district=code, defaults={"day": day, "figures": figures, "computed_at": timezone.now()}
@@ -140,6 +161,100 @@ def tallies_of(*, user, day: datetime.date) -> dict[str, dict]:
     return result
 
 
+def _dispatch_basis(day: datetime.date, year: int, month: int) -> dict:
+    return {**_basis(day), "due": report_due(datetime.date(year, month, 1)).day.isoformat()}
+
+
+def computed_dispatch_tally(code: str, *, year: int, month: int, day: datetime.date) -> dict:
+    """District `code`'s dispatch of `year` up to `month` computed from its records, as of `day`."""
+    return {
+        **_dispatch_basis(day, year, month),
+        **district_dispatch(
+            user=WHOLE_CITY, year=year, month=month, district=code, today=day, listed=DISPATCH_KEPT
+        ),
+    }
+
+
+def _dispatch_fresh(tally: DispatchTally | None, basis: dict) -> bool:
+    return tally is not None and {k: tally.figures.get(k) for k in basis} == basis
+
+
+@transaction.atomic
+def dispatch_tally_refresh(code: str, *, year: int, month: int, day: datetime.date) -> DispatchTally:
+    """Sum district `code`'s dispatch of the month again, unless it is fresh and unmarked once its row is
+    locked. Marks it finds make every tally of the district stale: they are deleted with them."""
+    _lock(code)
+    if TallyMark.objects.filter(district=code).exists():
+        _consume_marks(code)
+    else:
+        tally = DispatchTally.objects.filter(district=code, year=year, month=month).first()
+        if _dispatch_fresh(tally, _dispatch_basis(day, year, month)):
+            return tally  # another refresh did it while this one waited
+    tally, _ = DispatchTally.objects.update_or_create(
+        district=code,
+        year=year,
+        month=month,
+        defaults={
+            "day": day,
+            "figures": computed_dispatch_tally(code, year=year, month=month, day=day),
+            "computed_at": timezone.now(),
+        },
+    )
+    return tally
+
+
+def dispatch_tallies_of(codes: list[str], *, year: int, month: int, day: datetime.date) -> dict[str, dict]:
+    """The dispatch figures of districts `codes` for the month, by code, each fresh as of `day`: two
+    queries when none has changed, and a refresh for each district that has."""
+    basis = _dispatch_basis(day, year, month)
+    stored = {
+        tally.district: tally
+        for tally in DispatchTally.objects.filter(district__in=codes, year=year, month=month)
+    }
+    marked = set(
+        TallyMark.objects.filter(district__in=codes).order_by().values_list("district", flat=True).distinct()
+    )
+    result = {}
+    for code in codes:
+        tally = stored.get(code)
+        if code in marked or not _dispatch_fresh(tally, basis):
+            tally = dispatch_tally_refresh(code, year=year, month=month, day=day)
+        result[code] = tally.figures
+    return result
+
+
+def tallied_dispatch_summary(
+    *,
+    user,
+    year: int,
+    month: int,
+    district: str | None = None,
+    today: datetime.date | None = None,
+    listed: int = 0,
+) -> DispatchSummary:
+    """dispatch_summary (the same figures and lists) added up from the dispatch tallies of the districts
+    `user` sees, or of `district` among them: what /dispatch/ and the dispatch files' size check read."""
+    today = today or timezone.localdate()
+    if listed > DISPATCH_KEPT:
+        chosen = {"year": year, "month": month, "district": district}
+        return dispatch_summary(user=user, today=today, listed=listed, **chosen)
+    codes = [code for code in district_codes_of(user) if not district or code == district]
+    tallies = dispatch_tallies_of(codes, year=year, month=month, day=today)
+    sums = [[code, *row] for code, figures in tallies.items() for row in figures["sums"]]
+    flagged_ids, late_ids = merged_lists(tallies, listed=listed)
+    return summary_of_sums(
+        user=user,
+        year=year,
+        month=month,
+        district=district,
+        today=today,
+        sums=sums,
+        listed=listed,
+        flagged_ids=flagged_ids,
+        late_ids=late_ids,
+    )
+
+
 def tallies_rebuild(*, day: datetime.date | None = None) -> tuple[int, list[str]]:
     """Sum every district's tally again; returns how many there are and those whose stored figures (fresh
     and unmarked) differed from the computed ones."""
@@ -149,7 +264,7 @@ def tallies_rebuild(*, day: datetime.date | None = None) -> tuple[int, list[str]
     for code in codes:
         with transaction.atomic():
             _lock(code)
-            TallyMark.objects.filter(district=code).delete()
+            _consume_marks(code)  # the dispatch tallies are summed again when next read
             DistrictTally.objects.update_or_create(
                 district=code,
                 defaults={
@@ -166,13 +281,21 @@ def tally_differences(*, day: datetime.date | None = None) -> list[str]:
     computed figures: a write that no trigger marked. Nothing is written."""
     day = day or timezone.localdate()
     marked = set(TallyMark.objects.order_by().values_list("district", flat=True).distinct())
-    return [
+    differing = [
         tally.district
         for tally in DistrictTally.objects.order_by("district")
         if tally.district not in marked
         and _fresh(tally, day)
         and tally.figures != _as_stored(computed_tally(tally.district, day=day))
     ]
+    for tally in DispatchTally.objects.order_by("district", "year", "month"):
+        basis = _dispatch_basis(day, tally.year, tally.month)
+        if tally.district in marked or not _dispatch_fresh(tally, basis):
+            continue
+        computed = computed_dispatch_tally(tally.district, year=tally.year, month=tally.month, day=day)
+        if tally.figures != _as_stored(computed):
+            differing.append(f"{tally.district} {tally.year}-{tally.month:02d}")
+    return differing
 
 
 def _as_stored(figures: dict) -> dict:

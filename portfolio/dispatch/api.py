@@ -18,12 +18,12 @@ from portfolio.excel import XLSX, save_to_temp
 from portfolio.jobs import services as jobs
 from portfolio.jobs.http import job_answer, over
 from portfolio.jobs.models import JobKind
+from portfolio.tallies import tallied_dispatch_summary
 
 from .excel import dispatch_workbook
 from .pdf import bulletin_pdf
 from .query import DispatchQuery
 from .selectors import dispatch_figures
-from .summary import dispatch_summary
 
 QUERY = [
     OpenApiParameter("year", int, description="年度（默认为上月所在年度）"),
@@ -138,7 +138,7 @@ class DispatchFile(DispatchReadView):
     def get(self, request):
         chosen = _chosen(request.query_params)
         filename = f"dispatch-{chosen['year']}-{chosen['month']:02d}.{self.extension}"
-        size = dispatch_summary(user=request.user, **chosen).total.count
+        size = tallied_dispatch_summary(user=request.user, **chosen).total.count
         if over(self.threshold, size):
             # The month the user saw, even if the job runs after the default month has moved on.
             query = request.query_params.copy()

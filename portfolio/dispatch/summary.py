@@ -227,8 +227,9 @@ def _flag_sql(month: int) -> tuple[str, list]:
 
 
 def _scan(columns, month: int, listed: int) -> tuple[list, list, list]:
-    """One statement over the projects' columns, computed once: the sums per district, and the ids of
-    the first `listed` flagged and late projects."""
+    """One statement over the projects' columns, computed once: the sums per district, the first `listed`
+    flagged projects as (id, flag, gap to 序时进度 in tenths of a point), and the ids of the first `listed`
+    late ones."""
     inner, inner_params = columns.query.sql_with_params()
     flag, flag_params = _flag_sql(month)
     sums = (
@@ -241,10 +242,12 @@ def _scan(columns, month: int, listed: int) -> tuple[list, list, list]:
     # Typed NULLs: in a subquery PostgreSQL takes a bare NULL for text, which a UNION cannot match with the
     # sums; numeric matches every sum (and SQLite ignores the cast).
     nothing = ", ".join(["CAST(NULL AS NUMERIC)"] * 17)
+    nothing_but_two = ", ".join(["CAST(NULL AS NUMERIC)"] * 15)
     sql = (
         f"WITH r AS MATERIALIZED ({inner}), f AS MATERIALIZED (SELECT r.*, {flag} FROM r) "
         f"SELECT 0, x_d, NULL, {sums} FROM f GROUP BY x_d "
-        f"UNION ALL SELECT * FROM (SELECT 1, CAST(NULL AS TEXT), x_id, {nothing} FROM f"
+        f"UNION ALL SELECT * FROM (SELECT 1, CAST(NULL AS TEXT), x_id, x_flag, CAST(x_gap AS NUMERIC),"
+        f" {nothing_but_two} FROM f"
         f" WHERE x_flag < {GREEN}"
         f" ORDER BY CASE WHEN x_flag = {RED} THEN 0 ELSE 1 END, COALESCE(x_gap, 0), x_d, x_code, x_id"
         " LIMIT %s) flagged "
@@ -255,7 +258,8 @@ def _scan(columns, month: int, listed: int) -> tuple[list, list, list]:
         cursor.execute(sql, [*inner_params, *flag_params, listed, listed])
         rows = cursor.fetchall()
     districts = [row[1:2] + row[3:] for row in rows if row[0] == 0]
-    return districts, [row[2] for row in rows if row[0] == 1], [row[2] for row in rows if row[0] == 2]
+    flagged = [(row[2], int(row[3]), None if row[4] is None else int(row[4])) for row in rows if row[0] == 1]
+    return districts, flagged, [row[2] for row in rows if row[0] == 2]
 
 
 def _fill(place: SummedDistrict, sums) -> None:
@@ -295,7 +299,7 @@ def dispatch_summary(
     first `listed` flagged projects, late reports and overdue problems (none for the dashboards)."""
     today = today or timezone.localdate()
     columns = _project_columns(user=user, year=year, month=month, district=district, today=today)
-    sums, flagged_ids, late_ids = _scan(columns, month, listed)
+    sums, flagged, late_ids = _scan(columns, month, listed)
     return summary_of_sums(
         user=user,
         year=year,
@@ -304,19 +308,45 @@ def dispatch_summary(
         today=today,
         sums=sums,
         listed=listed,
-        flagged_ids=flagged_ids,
+        flagged_ids=[pk for pk, _flag, _gap in flagged],
         late_ids=late_ids,
     )
 
 
-def district_sums(*, user, year: int, month: int, district: str, today: datetime.date) -> list:
-    """The dispatch's sums of one district's projects (as the summary adds them up), or none: plain
-    numbers, which the district's tally keeps (portfolio.tallies)."""
+def district_dispatch(
+    *, user, year: int, month: int, district: str, today: datetime.date, listed: int = 0
+) -> dict:
+    """One district's dispatch as plain numbers, which its tallies keep (portfolio.tallies): the sums of
+    its projects as the summary adds them up (a row, or none), its first `listed` flagged projects as
+    [id, flag, gap] in the summary's order and its first `listed` late ones' ids."""
     columns = _project_columns(user=user, year=year, month=month, district=district, today=today)
-    sums, _flagged, _late = _scan(columns, month, 0)
+    sums, flagged, late = _scan(columns, month, listed)
     # Whole cents and counts, whichever type the database summed them as (a float on SQLite, a decimal
     # on PostgreSQL).
-    return [[None if value is None else round(value) for value in row[1:]] for row in sums]
+    return {
+        "sums": [[None if value is None else round(value) for value in row[1:]] for row in sums],
+        "flagged": [list(entry) for entry in flagged],
+        "late": late,
+    }
+
+
+def district_sums(*, user, year: int, month: int, district: str, today: datetime.date) -> list:
+    """The dispatch's sums of one district's projects (as the summary adds them up), or none."""
+    return district_dispatch(user=user, year=year, month=month, district=district, today=today)["sums"]
+
+
+def merged_lists(districts: dict[str, dict], *, listed: int) -> tuple[list, list]:
+    """The first `listed` flagged and late projects' ids of several districts' dispatches (as
+    district_dispatch gives them, by district code), in the order one scan of them all would list them:
+    red before yellow, then by the gap, then by district, each district's own in its order; the late by
+    district, then in each district's order. Each district's first `listed` are enough."""
+    flagged = sorted(
+        (0 if flag == RED else 1, gap or 0, code, position, pk)
+        for code, dispatch in districts.items()
+        for position, (pk, flag, gap) in enumerate(dispatch["flagged"])
+    )
+    late = [pk for code in sorted(districts) for pk in districts[code]["late"]]
+    return [entry[-1] for entry in flagged[:listed]], late[:listed]
 
 
 def summary_of_sums(

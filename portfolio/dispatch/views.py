@@ -6,9 +6,9 @@ from django.utils.translation import gettext as _
 
 from portfolio import access
 from portfolio.charts import progress_chart
+from portfolio.tallies import tallied_dispatch_summary
 
 from .query import DispatchQuery
-from .summary import dispatch_summary
 
 # The page lists this many of each kind, and counts them all; the 调度表 lists them all.
 LISTED = 100
@@ -26,7 +26,8 @@ def dispatch_page(request):
         fallback = DispatchQuery(kept)
         fallback.is_valid()
         chosen = fallback.chosen
-    dispatch = dispatch_summary(user=request.user, listed=LISTED, **chosen)
+    # The districts' dispatch tallies of the month: their sums and first listed rows, kept between reads.
+    dispatch = tallied_dispatch_summary(user=request.user, listed=LISTED, **chosen)
     params = {"year": dispatch.year, "month": dispatch.month}
     if chosen["district"]:
         params["district"] = chosen["district"]

@@ -1,7 +1,8 @@
 """The districts' tallies: the dashboard added up from them is the dashboard computed over the library,
 after every kind of write (services, bulk updates, raw SQL, deletes, a project moved between districts),
 for city staff and for a district user; a write marks its district only, and a read sums again only the
-districts marked; the rebuild command and the deep health check find a tally that no mark covers."""
+districts marked; the rebuild command and the deep health check find a tally that no mark covers. The same
+for /dispatch/'s summary added up from the districts' dispatch tallies, its lists included."""
 
 import datetime
 from decimal import Decimal
@@ -15,9 +16,11 @@ from django.utils import timezone
 from financing import services as financing_services
 from financing.models import Disbursement, Loan, Repayment
 from portfolio.dashboard import computed_dashboard_figures, dashboard_figures
-from portfolio.models import DistrictTally, TallyMark
+from portfolio.dispatch.selectors import default_month
+from portfolio.dispatch.summary import dispatch_summary
+from portfolio.models import DispatchTally, DistrictTally, TallyMark
 from portfolio.seed import seed_demo, seed_demo_platform
-from portfolio.tallies import tallies_of, tally_differences
+from portfolio.tallies import tallied_dispatch_summary, tallies_of, tally_differences
 from projects.models import District, ProgressReport, Project
 from tests.factories import FundingLineFactory, ProjectFactory, district
 
@@ -48,6 +51,24 @@ def assert_tallied(user, today=None) -> dict:
     for key in SECTIONS:
         assert tallied[key] == computed[key], key
     return tallied
+
+
+def months(today=None) -> list[tuple[int, int]]:
+    """The dispatch's default month and one half a year before it."""
+    year, month = default_month(today or timezone.localdate())
+    return [(year, month), (year - (month <= 6), (month - 7) % 12 + 1)]
+
+
+def assert_dispatch_tallied(user, *, listed=100, district=None, today=None):
+    for year, month in months(today):
+        chosen = {"year": year, "month": month, "district": district, "today": today, "listed": listed}
+        tallied = tallied_dispatch_summary(user=user, **chosen)
+        computed = dispatch_summary(user=user, **chosen)
+        assert [row.project.pk for row in tallied.flagged] == [row.project.pk for row in computed.flagged]
+        assert [row.project.pk for row in tallied.late_reports] == [
+            row.project.pk for row in computed.late_reports
+        ]
+        assert tallied == computed, (year, month)
 
 
 @pytest.fixture
@@ -121,6 +142,47 @@ def test_the_tallied_dashboard_is_the_computed_one_after_every_kind_of_write(
         assert_tallied(city_user)
         assert_tallied(huangpu_user)
         assert not TallyMark.objects.filter(district="440112").exists(), name
+        assert_dispatch_tallied(city_user)
+        assert_dispatch_tallied(huangpu_user)
+
+
+def test_the_tallied_dispatch_is_the_computed_one_with_its_lists_merged_across_districts(
+    library, city_user, huangpu_user
+):
+    year, month = months()[0]
+    computed = dispatch_summary(user=city_user, year=year, month=month, listed=100)
+    assert computed.flagged_count > 5 and len({row.project.district_id for row in computed.flagged}) > 1
+    # Lists shorter than the districts' flagged: the first few of all of them, in one scan's order.
+    for listed in (1, 5, 100):
+        assert_dispatch_tallied(city_user, listed=listed)
+    assert_dispatch_tallied(city_user, listed=5, district="440112")
+    assert_dispatch_tallied(huangpu_user, listed=5)
+    # More than a tally keeps: computed over the projects.
+    assert_dispatch_tallied(city_user, listed=150)
+
+
+def test_a_dispatch_tally_is_kept_until_a_write_in_its_district(library, city_user):
+    year, month = months()[1]
+    tallied_dispatch_summary(user=city_user, year=year, month=month, listed=100)
+    assert DispatchTally.objects.filter(year=year, month=month).count() == District.objects.count()
+    kept = dict(DispatchTally.objects.values_list("district", "computed_at"))
+    with CaptureQueriesContext(connection) as captured:
+        tallied_dispatch_summary(user=city_user, year=year, month=month, listed=100)
+    assert dict(DispatchTally.objects.values_list("district", "computed_at")) == kept
+    assert not [q for q in captured if "dispatchtally" in q["sql"].lower() and "insert" in q["sql"].lower()]
+
+    report = ProgressReport.objects.filter(project__district="440112").first()
+    ProgressReport.objects.filter(pk=report.pk).update(completed_amount=Decimal("1.00"))
+    assert marked() == {"440112"}
+    # The dashboard's read takes the mark: the district's dispatch tallies go with it.
+    dashboard_figures(user=city_user)
+    assert not DispatchTally.objects.filter(district="440112").exists()
+    assert_dispatch_tallied(city_user)
+    after = dict(DispatchTally.objects.filter(year=year, month=month).values_list("district", "computed_at"))
+    assert after["440112"] > kept["440112"]
+    assert {c: at for c, at in after.items() if c != "440112"} == {
+        c: at for c, at in kept.items() if c != "440112"
+    }
 
 
 def _sql(statement, params):
@@ -184,3 +246,13 @@ def test_the_rebuild_and_the_deep_check_find_a_tally_no_mark_covers(library, cit
     assert tally_differences() == []
     assert client.get("/healthz?deep=1").status_code == 200
     assert_tallied(city_user)
+
+    year, month = months()[0]
+    tallied_dispatch_summary(user=city_user, year=year, month=month)
+    tally = DispatchTally.objects.get(district="440112", year=year, month=month)
+    tally.figures["sums"][0][0] += 1  # one project more
+    DispatchTally.objects.filter(pk=tally.pk).update(figures=tally.figures)
+    assert tally_differences() == [f"440112 {year}-{month:02d}"]
+    call_command("rebuild_tallies")
+    assert tally_differences() == [] and not DispatchTally.objects.exists()
+    assert_dispatch_tallied(city_user)
