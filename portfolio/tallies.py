@@ -9,10 +9,10 @@ transaction for every row written to what the tally sums, whatever wrote it.
 
 Refreshing a tally, in one transaction: lock its district's row (a second refresh of the same district
 waits, then finds nothing to do), delete the district's marks and every tally of the district they made
-stale, then sum. Marks deleted are of writes
-committed before the sums are read, so they are in the sums; a write still in flight keeps its mark for the
-next read. The figures are the computed ones (dashboard's reference selectors) to the 分: the rebuild
-command and the deep health check compare them (tally_differences).
+stale, then sum. Marks deleted are of writes committed before the sums are read, so they are in the sums;
+a write still in flight keeps its mark for the next read. The figures are the computed ones (dashboard's
+reference selectors) to the 分: the rebuild command and the deep health check compare them
+(tally_differences).
 """
 
 import datetime
@@ -108,8 +108,9 @@ def _lock(code: str) -> None:
         list(District.objects.select_for_update(no_key=True).filter(code=code).values_list("code"))
 
 
-def _fresh(tally: DistrictTally | None, day: datetime.date) -> bool:
-    return tally is not None and {k: tally.figures.get(k) for k in _basis(day)} == _basis(day)
+def _fresh(tally, basis: dict) -> bool:
+    """Whether a stored tally was summed on `basis` (its day, the flags' thresholds, the figures' shape)."""
+    return tally is not None and {k: tally.figures.get(k) for k in basis} == basis
 
 
 def _consume_marks(code: str) -> None:
@@ -120,21 +121,45 @@ def _consume_marks(code: str) -> None:
     DispatchTally.objects.filter(district=code).delete()
 
 
-@transaction.atomic
-def tally_refresh(code: str, *, day: datetime.date) -> DistrictTally:
-    """Sum district `code`'s tally again, unless it is fresh and unmarked once its row is locked."""
-    _lock(code)
-    tally = DistrictTally.objects.filter(district=code).first()
-    marked = TallyMark.objects.filter(district=code).exists()
-    if _fresh(tally, day) and not marked:
-        return tally  # another refresh did it while this one waited
-    if marked:
-        _consume_marks(code)
-    figures = computed_tally(code, day=day)
-    tally, _ = DistrictTally.objects.update_or_create(
-        district=code, defaults={"day": day, "figures": figures, "computed_at": timezone.now()}
+def _store(model, code: str, keys: dict, *, day: datetime.date, figures: dict):
+    tally, _ = model.objects.update_or_create(
+        district=code, **keys, defaults={"day": day, "figures": figures, "computed_at": timezone.now()}
     )
     return tally
+
+
+@transaction.atomic
+def _refreshed(model, code: str, keys: dict, *, basis: dict, day: datetime.date, compute):
+    """District `code`'s tally of `model` (the row of `keys`) summed again by `compute()`, unless it is
+    fresh and unmarked once the district's row is locked. Marks found make every tally of the district
+    stale: they are deleted with them."""
+    _lock(code)
+    if TallyMark.objects.filter(district=code).exists():
+        _consume_marks(code)
+    else:
+        tally = model.objects.filter(district=code, **keys).first()
+        if _fresh(tally, basis):
+            return tally  # another refresh did it while this one waited
+    return _store(model, code, keys, day=day, figures=compute())
+
+
+def _kept(model, codes: list[str], keys: dict, *, basis: dict, day: datetime.date, compute) -> dict:
+    """The figures of `model`'s tallies (rows of `keys`) of districts `codes`, by code, each fresh on
+    `basis`: two queries when none has changed, and a refresh (`compute(code)`) for each that has. The
+    tallies are read before the marks, so that a tally written after a mark it missed is not served."""
+    stored = {tally.district: tally for tally in model.objects.filter(district__in=codes, **keys)}
+    marked = set(
+        TallyMark.objects.filter(district__in=codes).order_by().values_list("district", flat=True).distinct()
+    )
+    result = {}
+    for code in codes:
+        tally = stored.get(code)
+        if code in marked or not _fresh(tally, basis):
+            tally = _refreshed(
+                model, code, keys, basis=basis, day=day, compute=lambda code=code: compute(code)
+            )
+        result[code] = tally.figures
+    return result
 
 
 def district_codes_of(user) -> list[str]:
@@ -145,20 +170,15 @@ def district_codes_of(user) -> list[str]:
 
 
 def tallies_of(*, user, day: datetime.date) -> dict[str, dict]:
-    """The figures of the districts `user` sees, by code, each fresh as of `day`: two queries when none has
-    changed, and a refresh for each district that has."""
-    codes = district_codes_of(user)
-    stored = {tally.district: tally for tally in DistrictTally.objects.filter(district__in=codes)}
-    marked = set(
-        TallyMark.objects.filter(district__in=codes).order_by().values_list("district", flat=True).distinct()
+    """The figures of the districts `user` sees, by code, each fresh as of `day`."""
+    return _kept(
+        DistrictTally,
+        district_codes_of(user),
+        {},
+        basis=_basis(day),
+        day=day,
+        compute=lambda code: computed_tally(code, day=day),
     )
-    result = {}
-    for code in codes:
-        tally = stored.get(code)
-        if code in marked or not _fresh(tally, day):
-            tally = tally_refresh(code, day=day)
-        result[code] = tally.figures
-    return result
 
 
 def _dispatch_basis(day: datetime.date, year: int, month: int) -> dict:
@@ -175,52 +195,16 @@ def computed_dispatch_tally(code: str, *, year: int, month: int, day: datetime.d
     }
 
 
-def _dispatch_fresh(tally: DispatchTally | None, basis: dict) -> bool:
-    return tally is not None and {k: tally.figures.get(k) for k in basis} == basis
-
-
-@transaction.atomic
-def dispatch_tally_refresh(code: str, *, year: int, month: int, day: datetime.date) -> DispatchTally:
-    """Sum district `code`'s dispatch of the month again, unless it is fresh and unmarked once its row is
-    locked. Marks it finds make every tally of the district stale: they are deleted with them."""
-    _lock(code)
-    if TallyMark.objects.filter(district=code).exists():
-        _consume_marks(code)
-    else:
-        tally = DispatchTally.objects.filter(district=code, year=year, month=month).first()
-        if _dispatch_fresh(tally, _dispatch_basis(day, year, month)):
-            return tally  # another refresh did it while this one waited
-    tally, _ = DispatchTally.objects.update_or_create(
-        district=code,
-        year=year,
-        month=month,
-        defaults={
-            "day": day,
-            "figures": computed_dispatch_tally(code, year=year, month=month, day=day),
-            "computed_at": timezone.now(),
-        },
-    )
-    return tally
-
-
 def dispatch_tallies_of(codes: list[str], *, year: int, month: int, day: datetime.date) -> dict[str, dict]:
-    """The dispatch figures of districts `codes` for the month, by code, each fresh as of `day`: two
-    queries when none has changed, and a refresh for each district that has."""
-    basis = _dispatch_basis(day, year, month)
-    stored = {
-        tally.district: tally
-        for tally in DispatchTally.objects.filter(district__in=codes, year=year, month=month)
-    }
-    marked = set(
-        TallyMark.objects.filter(district__in=codes).order_by().values_list("district", flat=True).distinct()
+    """The dispatch figures of districts `codes` for the month, by code, each fresh as of `day`."""
+    return _kept(
+        DispatchTally,
+        codes,
+        {"year": year, "month": month},
+        basis=_dispatch_basis(day, year, month),
+        day=day,
+        compute=lambda code: computed_dispatch_tally(code, year=year, month=month, day=day),
     )
-    result = {}
-    for code in codes:
-        tally = stored.get(code)
-        if code in marked or not _dispatch_fresh(tally, basis):
-            tally = dispatch_tally_refresh(code, year=year, month=month, day=day)
-        result[code] = tally.figures
-    return result
 
 
 def tallied_dispatch_summary(
@@ -235,24 +219,14 @@ def tallied_dispatch_summary(
     """dispatch_summary (the same figures and lists) added up from the dispatch tallies of the districts
     `user` sees, or of `district` among them: what /dispatch/ and the dispatch files' size check read."""
     today = today or timezone.localdate()
+    chosen = {"year": year, "month": month, "district": district, "today": today, "listed": listed}
     if listed > DISPATCH_KEPT:
-        chosen = {"year": year, "month": month, "district": district}
-        return dispatch_summary(user=user, today=today, listed=listed, **chosen)
+        return dispatch_summary(user=user, **chosen)
     codes = [code for code in district_codes_of(user) if not district or code == district]
     tallies = dispatch_tallies_of(codes, year=year, month=month, day=today)
     sums = [[code, *row] for code, figures in tallies.items() for row in figures["sums"]]
     flagged_ids, late_ids = merged_lists(tallies, listed=listed)
-    return summary_of_sums(
-        user=user,
-        year=year,
-        month=month,
-        district=district,
-        today=today,
-        sums=sums,
-        listed=listed,
-        flagged_ids=flagged_ids,
-        late_ids=late_ids,
-    )
+    return summary_of_sums(user=user, sums=sums, flagged_ids=flagged_ids, late_ids=late_ids, **chosen)
 
 
 def tallies_rebuild(*, day: datetime.date | None = None) -> tuple[int, list[str]]:
@@ -265,14 +239,7 @@ def tallies_rebuild(*, day: datetime.date | None = None) -> tuple[int, list[str]
         with transaction.atomic():
             _lock(code)
             _consume_marks(code)  # the dispatch tallies are summed again when next read
-            DistrictTally.objects.update_or_create(
-                district=code,
-                defaults={
-                    "day": day,
-                    "figures": computed_tally(code, day=day),
-                    "computed_at": timezone.now(),
-                },
-            )
+            _store(DistrictTally, code, {}, day=day, figures=computed_tally(code, day=day))
     return len(codes), differing
 
 
@@ -285,12 +252,12 @@ def tally_differences(*, day: datetime.date | None = None) -> list[str]:
         tally.district
         for tally in DistrictTally.objects.order_by("district")
         if tally.district not in marked
-        and _fresh(tally, day)
+        and _fresh(tally, _basis(day))
         and tally.figures != _as_stored(computed_tally(tally.district, day=day))
     ]
     for tally in DispatchTally.objects.order_by("district", "year", "month"):
         basis = _dispatch_basis(day, tally.year, tally.month)
-        if tally.district in marked or not _dispatch_fresh(tally, basis):
+        if tally.district in marked or not _fresh(tally, basis):
             continue
         computed = computed_dispatch_tally(tally.district, year=tally.year, month=tally.month, day=day)
         if tally.figures != _as_stored(computed):
