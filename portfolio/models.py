@@ -5,9 +5,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .access import ScopedQuerySet
+from .labels import ChoiceLabels
 
 
-class Profile(models.Model):
+class Profile(ChoiceLabels, models.Model):
     """What a user account carries beyond Django's: the district a district user works for, the bank a
     lender works for."""
 
@@ -33,7 +34,7 @@ class Profile(models.Model):
         return str(self.user)
 
 
-class AuditEntry(models.Model):
+class AuditEntry(ChoiceLabels, models.Model):
     """Who changed what, when: one row per service call or admin save, written in its transaction."""
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
@@ -85,7 +86,7 @@ class NotificationKind(models.TextChoices):
     INTENTION_RECEIVED = "intention_received", _("收到授信意向")
 
 
-class Notification(models.Model):
+class Notification(ChoiceLabels, models.Model):
     """An in-app reminder for one user (the bell in the navigation bar). `key` says what it is about and
     for which day, so that a reminder run twice the same day makes nothing twice."""
 
@@ -129,7 +130,7 @@ from .jobs.models import Job, JobKind, JobStatus  # noqa: E402
 __all__ = ["AuditEntry", "Job", "JobKind", "JobStatus", "Notification", "NotificationKind", "Profile"]
 
 
-class DistrictTally(models.Model):
+class DistrictTally(ChoiceLabels, models.Model):
     """What the dashboard adds up for one district, summed once and kept (portfolio.tallies writes it):
     its library by category and stage, its funding by source, its loans by lender, their maturity and
     the last month's dispatch, in whole 分. The city's dashboard adds up the districts' tallies instead of
@@ -149,7 +150,7 @@ class DistrictTally(models.Model):
         return f"{self.district} {self.day}"
 
 
-class DispatchTally(models.Model):
+class DispatchTally(ChoiceLabels, models.Model):
     """One district's dispatch of one month as /dispatch/ adds it up, summed once and kept (portfolio.tallies
     writes it): its sums, and its first red and yellow projects and late reports, whose rows the page
     reads. Good for the day it was summed for while no TallyMark of its district is left; the refresh that
@@ -175,7 +176,7 @@ class DispatchTally(models.Model):
         return f"{self.district} {self.year}-{self.month:02d} {self.day}"
 
 
-class TallyMark(models.Model):
+class TallyMark(ChoiceLabels, models.Model):
     """A change to what a district's tally sums, written by a database trigger in the writer's own
     transaction (so every path counts: services, the admin, bulk writes, imports, SQL). Only ever added,
     never updated, so that writers never wait on one another; the refresh of the tally deletes the marks

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.access import ScopedQuerySet
+from portfolio.labels import ChoiceLabels
 from portfolio.validators import plausible_date
 
 from ..choices import (
@@ -30,7 +31,7 @@ from ..validators import USCC_PATTERN, uscc_check_character, uscc_check_passes, 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
-class Organization(models.Model):
+class Organization(ChoiceLabels, models.Model):
     """An organisation: a bank that lends, a borrower, an implementing organisation. Every district sees
     them all; a bank sees itself and the organisations of the loans and projects it sees."""
 
@@ -122,7 +123,7 @@ def _shape_ok(value: str) -> bool:
     return True
 
 
-class FundingLine(models.Model):
+class FundingLine(ChoiceLabels, models.Model):
     """A project's planned, approved and received amounts from one source."""
 
     project = models.ForeignKey(
@@ -203,7 +204,7 @@ class FundingLine(models.Model):
             )
 
 
-class Loan(models.Model):
+class Loan(ChoiceLabels, models.Model):
     project = models.ForeignKey(
         "projects.Project", models.PROTECT, related_name="loans", verbose_name=_("项目")
     )
@@ -344,7 +345,7 @@ class Loan(models.Model):
         return self.repayments.aggregate(total=Sum("principal"))["total"] or Decimal(0)
 
 
-class Disbursement(models.Model):
+class Disbursement(ChoiceLabels, models.Model):
     """提款: money drawn under a loan."""
 
     loan = models.ForeignKey(Loan, models.PROTECT, related_name="disbursements", verbose_name=_("贷款"))
@@ -377,7 +378,7 @@ class Disbursement(models.Model):
         return f"{self.date} 提款 {self.amount} 元"
 
 
-class Repayment(models.Model):
+class Repayment(ChoiceLabels, models.Model):
     """还款: principal and interest paid back under a loan."""
 
     loan = models.ForeignKey(Loan, models.PROTECT, related_name="repayments", verbose_name=_("贷款"))
@@ -416,7 +417,7 @@ class Repayment(models.Model):
         return f"{self.date} 还本 {self.principal} 元 付息 {self.interest} 元"
 
 
-class FinancingDemand(models.Model):
+class FinancingDemand(ChoiceLabels, models.Model):
     """融资需求: a library project's request for credit, published by city staff to every bank."""
 
     project = models.ForeignKey(
@@ -484,7 +485,7 @@ class FinancingDemand(models.Model):
         return reverse("financing:demand_detail", args=[self.pk])
 
 
-class CreditIntention(models.Model):
+class CreditIntention(ChoiceLabels, models.Model):
     """授信意向: one bank's answer to a published financing demand."""
 
     demand = models.ForeignKey(

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.access import ScopedQuerySet
+from portfolio.labels import ChoiceLabels
 from portfolio.validators import plausible_date
 from projects.choices import Category, ProcedureKind, Stage
 
@@ -17,7 +18,7 @@ from ..choices import BatchStatus, EntryOutcome, SourceType
 from .ledger import MONEY, FundingLine
 
 
-class ProgrammeRule(models.Model):
+class ProgrammeRule(ChoiceLabels, models.Model):
     """申报条件 of one funding programme: a project is ready for it when it meets every one of these."""
 
     programme = models.CharField(_("资金渠道"), max_length=32, choices=SourceType.choices, unique=True)
@@ -75,7 +76,7 @@ class ProgrammeRule(models.Model):
                 )
 
 
-class ApplicationBatch(models.Model):
+class ApplicationBatch(ChoiceLabels, models.Model):
     """申报批次: one round of applications to a programme, e.g. 2026年第二批专项债券."""
 
     programme = models.CharField(_("资金渠道"), max_length=32, choices=SourceType.choices)
@@ -126,7 +127,7 @@ class ApplicationBatch(models.Model):
         return reverse("financing:batch_detail", args=[self.pk])
 
 
-class BatchEntry(models.Model):
+class BatchEntry(ChoiceLabels, models.Model):
     """One project put forward in a batch, and what it was granted. A project that was not ready is in
     only by override, with the reason and what it lacked then."""
 

@@ -12,11 +12,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.access import ScopedQuerySet
+from portfolio.labels import ChoiceLabels
 
 from .ledger import MONEY, Loan
 
 
-class Installment(models.Model):
+class Installment(ChoiceLabels, models.Model):
     loan = models.ForeignKey(Loan, models.CASCADE, related_name="installments", verbose_name=_("贷款"))
     number = models.PositiveSmallIntegerField(_("期次"))
     starts = models.DateField(_("起息日"))

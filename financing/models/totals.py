@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portfolio.labels import ChoiceLabels
 from portfolio.money import MONEY_FIELD
 
 from .ledger import MONEY
@@ -21,7 +22,7 @@ TOTAL = {**MONEY, "max_digits": MONEY_FIELD.max_digits}
 FIGURES = ("planned_cover", "approved_cover", "funding_gap", "funding_surplus", "loan_principal_total")
 
 
-class FinancingTotals(models.Model):
+class FinancingTotals(ChoiceLabels, models.Model):
     """What covers one project's investment, as with_financing_totals computes it (see there for what
     each figure counts). Every project has one."""
 

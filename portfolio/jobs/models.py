@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portfolio.labels import ChoiceLabels
+
 
 class JobKind(models.TextChoices):
     PROJECTS_EXPORT = "projects_export", _("项目清单导出")
@@ -35,7 +37,7 @@ class JobQuerySet(models.QuerySet):
         return self.filter(owner=user)
 
 
-class Job(models.Model):
+class Job(ChoiceLabels, models.Model):
     # None for what the site runs by itself (the daily reminders): such a job is shown on no one's page.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

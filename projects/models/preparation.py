@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.access import ScopedQuerySet
+from portfolio.labels import ChoiceLabels
 from portfolio.validators import plausible_date
 
 from ..choices import DocumentKind, ProcedureKind, ProcedureStatus
@@ -17,7 +18,7 @@ from .project import Project
 DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
 
 
-class Procedure(models.Model):
+class Procedure(ChoiceLabels, models.Model):
     """One preparatory procedure of a project. A kind without a row is 未办理: rows are written when a
     procedure is recorded, so a new project has none."""
 
@@ -73,7 +74,7 @@ def document_path(document: "Document", filename: str) -> str:
     return f"documents/{document.project_id}/{document.stored_name}"
 
 
-class Document(models.Model):
+class Document(ChoiceLabels, models.Model):
     """A file kept with a project, optionally with one of its procedures, funding lines or loans."""
 
     project = models.ForeignKey(Project, models.PROTECT, related_name="documents", verbose_name=_("项目"))

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.access import ScopedQuerySet
+from portfolio.labels import ChoiceLabels
 from portfolio.validators import plausible_date
 
 from ..choices import PlanKind, PlanStatus, ProblemCategory, ProblemStatus, ReportStatus
@@ -16,7 +17,7 @@ from .project import Project
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
-class InvestmentPlan(models.Model):
+class InvestmentPlan(ChoiceLabels, models.Model):
     """年度投资计划: what a project is to invest in a year, drafted by its district, confirmed by the city."""
 
     project = models.ForeignKey(
@@ -71,7 +72,7 @@ class InvestmentPlan(models.Model):
         return f"{self.year} 年度投资计划"
 
 
-class ProgressReport(models.Model):
+class ProgressReport(ChoiceLabels, models.Model):
     """月报: what a project invested in one month and how far it got. `period` is the month's first day."""
 
     project = models.ForeignKey(
@@ -149,7 +150,7 @@ class ProgressReport(models.Model):
         return f"{self.period:%Y-%m}"
 
 
-class Problem(models.Model):
+class Problem(ChoiceLabels, models.Model):
     """问题协调: something blocking a project, who is to solve it, by when, and how it was solved."""
 
     project = models.ForeignKey(Project, models.PROTECT, related_name="problems", verbose_name=_("项目"))

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.access import LENDER_SEES_ALL, ScopedQuerySet
+from portfolio.labels import ChoiceLabels
 from portfolio.validators import plausible_date
 
 from ..choices import Category, ReviewAction, ReviewStatus, Stage
@@ -16,7 +17,7 @@ from ..validators import NATIONAL_CODE_PATTERN, validate_national_code
 NATIONAL_CODE_TAKEN = _("该全国投资项目代码已被其他项目使用。")
 
 
-class District(models.Model):
+class District(ChoiceLabels, models.Model):
     code = models.CharField(_("区划代码"), max_length=6, primary_key=True)
     name = models.CharField(_("名称"), max_length=20, unique=True)
 
@@ -29,7 +30,7 @@ class District(models.Model):
         return self.name
 
 
-class Unit(models.Model):
+class Unit(ChoiceLabels, models.Model):
     """美丽单元: a named area inside one district."""
 
     name = models.CharField(_("名称"), max_length=100)
@@ -52,7 +53,7 @@ class Unit(models.Model):
         return self.name
 
 
-class Project(models.Model):
+class Project(ChoiceLabels, models.Model):
     code = models.CharField(_("项目编号"), max_length=32, unique=True)
     national_code = models.CharField(
         _("全国投资项目代码"),
@@ -208,7 +209,7 @@ class Project(models.Model):
         return self.review_status == ReviewStatus.ACCEPTED
 
 
-class StageChange(models.Model):
+class StageChange(ChoiceLabels, models.Model):
     """One move of a project through the cycle 谋划 → 成熟 → 实施 → 完工."""
 
     project = models.ForeignKey(Project, models.CASCADE, related_name="stage_changes", verbose_name=_("项目"))
@@ -242,7 +243,7 @@ class StageChange(models.Model):
         return f"{self.get_from_stage_display()} → {self.get_to_stage_display()}"
 
 
-class ReviewRecord(models.Model):
+class ReviewRecord(ChoiceLabels, models.Model):
     """Submissions, returns (with the reviewer's comment) and acceptance of one project."""
 
     project = models.ForeignKey(
@@ -276,7 +277,7 @@ class ReviewRecord(models.Model):
         return f"{self.get_action_display()} {self.at:%Y-%m-%d}"
 
 
-class Milestone(models.Model):
+class Milestone(ChoiceLabels, models.Model):
     project = models.ForeignKey(Project, models.CASCADE, related_name="milestones", verbose_name=_("项目"))
     name = models.CharField(_("节点名称"), max_length=100)
     planned_date = models.DateField(_("计划日期"), validators=[plausible_date])
