@@ -34,8 +34,8 @@ serve: $(STAMP)
 	$(BIN)/python manage.py check --deploy --fail-level ERROR
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@# Background jobs need a worker: run `$(BIN)/python manage.py db_worker --no-reload` beside gunicorn, one
-	@# per host or more (README, "Background jobs"); this target serves the web requests only.
+	@# Background jobs need a worker: run `nice -n 10 $(BIN)/python manage.py db_worker --no-reload` beside
+	@# gunicorn, one per host or more (README, "Background jobs"); this target serves the web requests only.
 	$(BIN)/gunicorn --config gunicorn.conf.py
 
 test: $(STAMP)

@@ -284,7 +284,9 @@ def load(args, database_url: str) -> int:
         with worker_log.open("w") as out:
             processes.append(
                 subprocess.Popen(
-                    [*manage, "db_worker", "--interval", "0.5", "--no-reload"],
+                    # At a lower CPU priority than the web servers, as README says to run it beside them: an
+                    # export's minutes of work wait while requests are being answered.
+                    ["nice", "-n", "10", *manage, "db_worker", "--interval", "0.5", "--no-reload"],
                     cwd=ROOT,
                     env={**env, "DB_POOL_SIZE": "0"},
                     stdout=out,
