@@ -56,6 +56,7 @@ from .models import (
     Organization,
     Repayment,
 )
+from .models.schedule import UNSETTLED
 from .models.totals import FIGURES as STORED_FIGURES
 from .schedule import Schedule, cents
 
@@ -277,8 +278,6 @@ def with_entries(loans: QuerySet) -> QuerySet:
     )
 
 
-# An installment still owes something: principal or interest not (all) paid.
-UNSETTLED = Q(principal__gt=F("paid_principal")) | Q(interest__gt=F("paid_interest"))
 UNPAID = ExpressionWrapper(
     F("principal") - F("paid_principal") + F("interest") - F("paid_interest"), output_field=MONEY_FIELD
 )
@@ -463,7 +462,8 @@ def with_dues(loans: QuerySet, *, today: datetime.date) -> QuerySet:
     (loan, due) index."""
     rows = Installment.objects.filter(loan=OuterRef("pk")).order_by()
     upcoming = rows.filter(UNSETTLED, due__gte=today).order_by("due", "number")
-    past = rows.filter(due__lt=today).values("loan").annotate(total=Sum(UNPAID)).values("total")
+    # A settled installment leaves nothing unpaid: only the unsettled ones are summed (a partial index).
+    past = rows.filter(UNSETTLED, due__lt=today).values("loan").annotate(total=Sum(UNPAID)).values("total")
     return loans.annotate(
         has_schedule=Exists(rows),
         next_due_on=Subquery(upcoming.values("due")[:1]),
@@ -518,7 +518,9 @@ def loan_book_totals(loans: QuerySet, *, today: datetime.date | None = None) -> 
     repaid = Repayment.objects.filter(loan__in=live).aggregate(fen=sum_in_fen(F("principal")))["fen"]
     # Only a running loan has installments falling due (loan_standing): a settled one owes nothing more.
     running = loans.filter(status=LoanStatus.SIGNED).values("pk")
-    past_due = Installment.objects.filter(loan__in=running, due__lt=today).aggregate(fen=sum_in_fen(UNPAID))
+    past_due = Installment.objects.filter(UNSETTLED, loan__in=running, due__lt=today).aggregate(
+        fen=sum_in_fen(UNPAID)
+    )
     return {
         "count": head["count"],
         "principal": yuan_of_fen(head["principal"]),

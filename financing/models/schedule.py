@@ -16,6 +16,11 @@ from portfolio.labels import ChoiceLabels
 
 from .ledger import MONEY, Loan
 
+# An installment still owes something: principal or interest not (all) paid.
+UNSETTLED = models.Q(principal__gt=models.F("paid_principal")) | models.Q(
+    interest__gt=models.F("paid_interest")
+)
+
 
 class Installment(ChoiceLabels, models.Model):
     loan = models.ForeignKey(Loan, models.CASCADE, related_name="installments", verbose_name=_("贷款"))
@@ -49,6 +54,10 @@ class Installment(ChoiceLabels, models.Model):
             models.Index(fields=["loan", "due"], name="installment_loan_due"),
             # The dashboard's maturity profile: what falls due before today (overdue) and after it, by year.
             models.Index(fields=["due"], name="installment_due"),
+            # What installments due before today leave unpaid (a bank's 逾期 total, each loan's past due):
+            # the few unsettled ones of the years behind, rather than every installment of those years
+            # (at 100,000 demo projects: 3,809 of 262,653 past installments).
+            models.Index(fields=["loan", "due"], condition=UNSETTLED, name="installment_unsettled"),
         ]
 
     def __str__(self):
