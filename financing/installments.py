@@ -1,24 +1,26 @@
 """Stored repayment schedules kept in step with the loans.
 
 financing.schedule computes a loan's schedule from its terms and drawings; the repayments are allocated
-to it oldest first. What it computes is stored as Installment rows, rewritten here whenever a loan's
-terms, drawings or repayments change: `schedule_rebuild` by the services (and the admin), inside their
-transaction and with the loan row locked, once per change; `schedules_sync` for many loans at once (the
-seed, `manage.py rebuild_schedules`, the deep health check), which can also only report which loans'
-stored rows no longer match what their records give.
+to it oldest first. What it computes is stored as Installment rows, and the loan's drawn and repaid totals
+as its LoanBalance row, both rewritten here whenever a loan's terms, drawings or repayments change:
+`schedule_rebuild` by the services (and the admin), inside their transaction and with the loan row locked,
+once per change; `schedules_sync` for many loans at once (the seed, `manage.py rebuild_schedules`, the deep
+health check), which can also only report which loans' stored rows no longer match what their records give.
 
-A loan whose terms are incomplete (no signing date, term or rate) has no schedule and so no rows.
+A loan whose terms are incomplete (no signing date, term or rate) has no schedule and so no installments;
+every loan has its balance.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import QuerySet
 
 from portfolio.db import insert_rows
 
-from .models import Disbursement, Installment, Loan, Repayment
+from .models import Disbursement, Installment, Loan, LoanBalance, Repayment
 from .schedule import Schedule, build_schedule
 
 # The stored columns, in the order rows are compared.
@@ -36,6 +38,7 @@ FIELDS = (
     "paid_interest",
 )
 CHUNK = 500
+ZERO = Decimal("0.00")
 
 
 def computed_schedule(*, loan: Loan, disbursements, repayments) -> Schedule | None:
@@ -81,8 +84,14 @@ def _computed_rows(loan: Loan, drawn: list, paid: list) -> list[tuple]:
     return [tuple(getattr(i, name) for name in FIELDS) for i in schedule.installments]
 
 
-def _replace(loan_ids: Iterable[int], rows: dict[int, list[tuple]]) -> int:
-    """Replace the stored rows of `loan_ids` by `rows` (loan id → computed rows): two statements."""
+def _balance(drawn: list, paid: list) -> tuple[Decimal, Decimal]:
+    """A loan's drawn and repaid principal: the sums of its entries, in Decimal (exact)."""
+    return sum((d.amount for d in drawn), ZERO), sum((r.principal for r in paid), ZERO)
+
+
+def _replace(loan_ids: Iterable[int], rows: dict[int, list[tuple]], balances: dict[int, tuple]) -> int:
+    """Replace the stored rows and balances of `loan_ids` by `rows` and `balances` (loan id → computed):
+    four statements."""
     loan_ids = list(loan_ids)
     if not loan_ids:
         return 0
@@ -93,6 +102,14 @@ def _replace(loan_ids: Iterable[int], rows: dict[int, list[tuple]]) -> int:
         for row in rows.get(loan, [])
     ]
     insert_rows(Installment, new)
+    LoanBalance.objects.filter(loan__in=loan_ids).delete()
+    insert_rows(
+        LoanBalance,
+        [
+            LoanBalance(loan_id=loan, disbursed=balances[loan][0], repaid=balances[loan][1])
+            for loan in loan_ids
+        ],
+    )
     return len(new)
 
 
@@ -101,15 +118,15 @@ def schedule_rebuild(*, loan: Loan) -> int:
     drawings and its repayments; the number of rows. The caller holds the loan row locked, in its
     transaction, so that the rows match the records they were computed from."""
     drawn, paid = _entries([loan.pk])
-    rows = _computed_rows(loan, drawn.get(loan.pk, []), paid.get(loan.pk, []))
-    return _replace([loan.pk], {loan.pk: rows})
+    drawn, paid = drawn.get(loan.pk, []), paid.get(loan.pk, [])
+    return _replace([loan.pk], {loan.pk: _computed_rows(loan, drawn, paid)}, {loan.pk: _balance(drawn, paid)})
 
 
 @dataclass
 class SyncResult:
     loans: int = 0
     rows: int = 0  # the rows the loans' schedules have (as computed)
-    differed: list[int] | None = None  # the ids of the loans whose stored rows did not match
+    differed: list[int] | None = None  # the ids of the loans whose stored rows or balance did not match
 
     def __post_init__(self):
         if self.differed is None:
@@ -117,9 +134,9 @@ class SyncResult:
 
 
 def schedules_sync(loans: QuerySet | None = None, *, write: bool, chunk_size: int = CHUNK) -> SyncResult:
-    """Compare the stored installments of `loans` (all loans by default) with what their records give, a
-    chunk of loans at a time (five queries a chunk, whatever its size), and with `write` rewrite those that
-    differ, each chunk in a transaction with its loans locked."""
+    """Compare the stored installments and balances of `loans` (all loans by default) with what their
+    records give, a chunk of loans at a time (six queries a chunk, whatever its size), and with `write`
+    rewrite those that differ, each chunk in a transaction with its loans locked."""
     loans = Loan.objects.all() if loans is None else loans
     ids = list(loans.order_by("pk").values_list("pk", flat=True))
     result = SyncResult()
@@ -138,15 +155,26 @@ def schedules_sync(loans: QuerySet | None = None, *, write: bool, chunk_size: in
                 .values_list("loan", *FIELDS)
             ):
                 stored.setdefault(row[0], []).append(tuple(row[1:]))
-            computed = {}
+            stored_balances = {
+                loan: (disbursed, repaid)
+                for loan, disbursed, repaid in LoanBalance.objects.filter(loan__in=chunk).values_list(
+                    "loan", "disbursed", "repaid"
+                )
+            }
+            computed, balances = {}, {}
             differed = []
             for loan in chunk_loans:
-                computed[loan.pk] = _computed_rows(loan, drawn.get(loan.pk, []), paid.get(loan.pk, []))
+                entries = drawn.get(loan.pk, []), paid.get(loan.pk, [])
+                computed[loan.pk] = _computed_rows(loan, *entries)
+                balances[loan.pk] = _balance(*entries)
                 result.rows += len(computed[loan.pk])
-                if stored.get(loan.pk, []) != computed[loan.pk]:
+                if (
+                    stored.get(loan.pk, []) != computed[loan.pk]
+                    or stored_balances.get(loan.pk) != balances[loan.pk]
+                ):
                     differed.append(loan.pk)
             result.loans += len(chunk_loans)
             result.differed += differed
             if write:
-                _replace(differed, computed)
+                _replace(differed, computed, balances)
     return result

@@ -183,6 +183,7 @@ def seed_real() -> int:
         created += _real_plan(project, timezone.localdate().year)
     real = Project.objects.filter(code__in=[spec["code"] for spec in REAL_PROJECTS])
     financing_totals_refresh(project_ids=real.values_list("pk", flat=True))
+    schedules_sync(Loan.objects.filter(project__in=real), write=True)  # their balances (no terms yet)
     return created
 
 

@@ -12,7 +12,7 @@ from .ledger import (
     Repayment,
 )
 from .readiness import ApplicationBatch, BatchEntry, ProgrammeRule
-from .schedule import Installment
+from .schedule import Installment, LoanBalance
 from .totals import FinancingTotals
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "FundingLine",
     "Installment",
     "Loan",
+    "LoanBalance",
     "Organization",
     "ProgrammeRule",
     "Repayment",

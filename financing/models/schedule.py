@@ -13,8 +13,12 @@ from django.utils.translation import gettext_lazy as _
 
 from portfolio.access import ScopedQuerySet
 from portfolio.labels import ChoiceLabels
+from portfolio.money import MONEY_FIELD
 
 from .ledger import MONEY, Loan
+
+# Sums of a loan's drawings or repayments: the digits of the database's sums.
+MONEY_TOTAL = {**MONEY, "max_digits": MONEY_FIELD.max_digits}
 
 # An installment still owes something: principal or interest not (all) paid.
 UNSETTLED = models.Q(principal__gt=models.F("paid_principal")) | models.Q(
@@ -78,3 +82,27 @@ class Installment(ChoiceLabels, models.Model):
     @property
     def settled(self) -> bool:
         return self.unpaid_principal <= 0 and self.unpaid_interest <= 0
+
+
+class LoanBalance(ChoiceLabels, models.Model):
+    """What a loan has drawn and repaid of its principal, as its drawings and repayments add up: written
+    with its installments (financing.installments), in the same transaction, so that a bank's loan book
+    adds up one row per loan rather than every drawing and repayment of the years behind. Every loan has
+    one."""
+
+    loan = models.OneToOneField(
+        Loan, models.CASCADE, primary_key=True, related_name="balance", verbose_name=_("贷款")
+    )
+    disbursed = models.DecimalField(_("已提款（元）"), **MONEY_TOTAL)
+    repaid = models.DecimalField(_("已还本金（元）"), **MONEY_TOTAL)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "loan__project__district"
+    lender_paths = ("loan__lender",)
+
+    class Meta:
+        verbose_name = _("贷款余额")
+        verbose_name_plural = _("贷款余额")
+
+    def __str__(self):
+        return f"{self.loan_id}：已提款 {self.disbursed}，已还本金 {self.repaid}"

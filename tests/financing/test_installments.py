@@ -19,7 +19,7 @@ from django.utils import timezone
 from financing import selectors, services
 from financing.choices import LoanStatus
 from financing.installments import FIELDS, schedules_sync
-from financing.models import Disbursement, FundingLine, Installment, Loan, Repayment
+from financing.models import Disbursement, FundingLine, Installment, Loan, LoanBalance, Repayment
 from portfolio.dashboard import loan_figures
 from portfolio.seed import seed_demo, seed_demo_platform
 from projects.models import Project
@@ -52,9 +52,19 @@ def computed(loan) -> list[tuple]:
     return [tuple(getattr(i, name) for name in FIELDS) for i in schedule.installments] if schedule else []
 
 
+def balance_in_step(loan) -> tuple:
+    """The loan's stored balance, asserted equal to what its drawings and repayments add up to."""
+    stored_balance = LoanBalance.objects.filter(loan=loan).values_list("disbursed", "repaid").first()
+    drawn = sum(Disbursement.objects.filter(loan=loan).values_list("amount", flat=True), D(0))
+    repaid = sum(Repayment.objects.filter(loan=loan).values_list("principal", flat=True), D(0))
+    assert stored_balance == (drawn, repaid)
+    return stored_balance
+
+
 def in_step(loan) -> list[tuple]:
     rows = stored(loan)
     assert rows == computed(loan)
+    balance_in_step(loan)
     return rows
 
 
@@ -207,6 +217,40 @@ def test_the_migration_fills_every_loan():
     assert stored(loan) == expected == computed(loan) and Installment.objects.count() == 8
 
 
+def test_the_balances_migration_fills_every_loan():
+    loan = LoanFactory(principal=D("800000.00"), term_months=24)
+    DisbursementFactory(loan=loan, date=datetime.date(2025, 3, 1), amount=D("500000.10"))
+    DisbursementFactory(loan=loan, date=datetime.date(2025, 4, 1), amount=D("0.20"))
+    RepaymentFactory(loan=loan, date=datetime.date(2025, 9, 1), principal=D("1000.01"), interest=D("9"))
+    bare = LoanFactory(signed_on=None)
+    LoanBalance.objects.all().delete()
+    migration = importlib.import_module("financing.migrations.0012_loan_balance")
+    from django.apps import apps
+
+    migration.fill_balances(apps, None)
+    assert balance_in_step(loan) == (D("500000.30"), D("1000.01"))
+    assert balance_in_step(bare) == (D(0), D(0))
+
+
+def test_a_balance_is_rewritten_with_the_rows_and_its_loan_deleted_with_it(city_user, signed_loan):
+    assert balance_in_step(signed_loan) == (D(0), D(0))  # a new loan has its balance
+    services.disbursement_record(
+        loan=signed_loan, amount=D("1234567.89"), on=signed_loan.signed_on + DAY, acting_user=city_user
+    )
+    services.repayment_record(
+        loan=signed_loan,
+        on=signed_loan.signed_on + 100 * DAY,
+        principal=D("0.01"),
+        interest=D("0"),
+        acting_user=city_user,
+    )
+    assert balance_in_step(signed_loan) == (D("1234567.89"), D("0.01"))
+    Disbursement.objects.filter(loan=signed_loan).delete()  # entries protect their loan
+    Repayment.objects.filter(loan=signed_loan).delete()
+    Loan.objects.filter(pk=signed_loan.pk).delete()
+    assert not LoanBalance.objects.exists()
+
+
 # -- the rebuild command and the deep health check ---------------------------------------------------
 
 
@@ -218,6 +262,19 @@ def _tamper() -> tuple[Loan, Loan]:
     Installment.objects.filter(loan=changed, number=2).update(principal=D("1.23"))
     Installment.objects.filter(loan=lost).delete()
     return changed, lost
+
+
+def test_a_balance_unlike_its_records_is_found_and_rewritten():
+    off = LoanFactory(term_months=24)
+    DisbursementFactory(loan=off, date=datetime.date(2025, 3, 1), amount=D("90.00"))
+    missing = LoanFactory(signed_on=None)  # no schedule: only its balance is checked
+    LoanFactory()  # in step
+    LoanBalance.objects.filter(loan=off).update(disbursed=D("89.99"))
+    LoanBalance.objects.filter(loan=missing).delete()
+    assert sorted(schedules_sync(write=False).differed) == sorted([off.pk, missing.pk])
+    assert schedules_sync(write=True).differed == sorted([off.pk, missing.pk])
+    assert schedules_sync(write=False).differed == []
+    balance_in_step(off), balance_in_step(missing)
 
 
 def test_the_rebuild_command_checks_and_fixes_the_rows(capsys):
@@ -407,7 +464,8 @@ def test_a_loan_books_totals_add_up_its_rows(loan_mix, city_user):
     assert len(live) < len(book), "the mix holds a terminated loan"
     with CaptureQueriesContext(connection) as captured:
         totals = selectors.loan_book_totals(loans, today=TODAY)
-    assert len(captured) == 4
+    assert len(captured) == 3
+    assert "financing_disbursement" not in str(captured.captured_queries)  # the stored balances, summed
     assert totals == {
         "count": len(book),
         "principal": sum((row["loan"].principal for row in live), D(0)),

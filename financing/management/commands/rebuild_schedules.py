@@ -10,8 +10,8 @@ LISTED = 20
 
 class Command(BaseCommand):
     help = (
-        "按贷款条件、提款和还款重新计算每笔贷款的还款计划，分批写入与计算值不符的贷款；"
-        "--check 只核对存储的还款计划与计算值，不写入，有差异时以状态 1 退出。"
+        "按贷款条件、提款和还款重新计算每笔贷款的还款计划及已提款、已还本金，分批写入与计算值不符的贷款；"
+        "--check 只核对存储的还款计划、余额与计算值，不写入，有差异时以状态 1 退出。"
     )
 
     def add_arguments(self, parser):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
             if result.differed:
                 listed = _listed(result.differed)
                 raise CommandError(f"{summary}（贷款 id：{listed}）；请运行 rebuild_schedules 重建。")
-            self.stdout.write(f"{summary}，存储的还款计划与计算值一致（用时 {seconds:.1f} 秒）")
+            self.stdout.write(f"{summary}，存储的还款计划及余额与计算值一致（用时 {seconds:.1f} 秒）")
             return
         self.stdout.write(f"{summary}，不符的已按计算值重写（用时 {seconds:.1f} 秒）")
         if result.differed:
