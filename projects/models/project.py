@@ -292,7 +292,17 @@ class Milestone(ChoiceLabels, models.Model):
         ordering = ["project", "planned_date", "pk"]
         verbose_name = _("节点")
         verbose_name_plural = _("节点")
-        indexes = [models.Index(fields=["planned_date", "actual_date"])]
+        indexes = [
+            models.Index(fields=["planned_date", "actual_date"]),
+            # A district's overdue milestones (the dashboard's count and list): per project, the open ones
+            # due before today, not every milestone met in the years behind. At 100,000 demo projects a
+            # district's count took 12 ms with it, 34 without.
+            models.Index(
+                fields=["project", "planned_date"],
+                condition=models.Q(actual_date__isnull=True),
+                name="milestone_open",
+            ),
+        ]
 
     def __str__(self):
         return self.name
