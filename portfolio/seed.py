@@ -72,6 +72,7 @@ from projects.models import (
     ReviewRecord,
     Unit,
 )
+from projects.search import search_index_refresh
 from projects.services.progress import completed_before
 
 from . import access
@@ -183,6 +184,7 @@ def seed_real() -> int:
         created += _real_plan(project, timezone.localdate().year)
     real = Project.objects.filter(code__in=[spec["code"] for spec in REAL_PROJECTS])
     financing_totals_refresh(project_ids=real.values_list("pk", flat=True))
+    search_index_refresh(project_ids=real.values_list("pk", flat=True))
     schedules_sync(Loan.objects.filter(project__in=real), write=True)  # their balances (no terms yet)
     return created
 
@@ -1185,6 +1187,7 @@ def seed_demo(count: int, *, rng_seed: int | None = None, history_years: int = 0
     if history is not None:
         _create_demo_notifications(history)
     financing_totals_refresh(project_ids=[project.pk for project in projects])
+    search_index_refresh(project_ids=[project.pk for project in projects])
     schedules_sync(Loan.objects.filter(pk__in=[loan.pk for loan in loans]), write=True)  # stored schedules
     _audit_demo_seed(projects)
     refresh_statistics()

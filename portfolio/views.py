@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 
 from financing.installments import schedules_sync
 from financing.totals import financing_totals_differences
+from projects.search import search_index_differences
 
 from . import access
 from .charts import bar_chart
@@ -27,6 +28,8 @@ DEEP_CHECKS = {
     "financing_totals": lambda: len(financing_totals_differences()),
     # Loans whose stored installments differ from the schedule their terms and entries give.
     "schedules": lambda: len(schedules_sync(write=False).differed),
+    # Projects whose keyword search index differs from their texts.
+    "search_index": lambda: len(search_index_differences()),
     # Districts whose tally, held as good (no mark left), differs from the figures of their records.
     "tallies": lambda: len(tally_differences()),
 }

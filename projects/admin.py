@@ -23,6 +23,7 @@ from .models import (
     StageChange,
     Unit,
 )
+from .search import search_index_refresh
 from .services import PROJECT_FIELDS
 
 
@@ -193,6 +194,7 @@ class ProjectAdmin(AuditedAdmin):
         super().save_related(request, form, formsets, change)
         # The total investment and the funding lines of the inline both count in the project's totals.
         financing_totals_refresh(project_ids=[form.instance.pk])
+        search_index_refresh(project_ids=[form.instance.pk])
 
     def delete_model(self, request, obj):
         # A draft's milestones go with it; each leaves its own entry.

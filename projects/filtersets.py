@@ -33,6 +33,7 @@ from .models import (
     Project,
     Unit,
 )
+from .search import keyword_search
 
 SORTS = (
     ("code", "code"),
@@ -102,13 +103,7 @@ class ProjectFilterSet(ScopedFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(name__icontains=value)
-            | Q(code__icontains=value)
-            | Q(national_code__icontains=value)
-            | Q(content__icontains=value)
-            | Q(implementing_org__name__icontains=value)
-        )
+        return keyword_search(queryset, value)
 
     def with_source(self, queryset, name, value):
         from financing.models import FundingLine

@@ -84,6 +84,7 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     start_year = 2025
     end_year = 2027
     stored_totals = factory.PostGeneration(lambda obj, create, *args, **kwargs: refresh_totals(obj, create))
+    search_index = factory.PostGeneration(lambda obj, create, *args, **kwargs: refresh_search(obj, create))
 
 
 class MilestoneFactory(factory.django.DjangoModelFactory):
@@ -344,6 +345,14 @@ def refresh_totals(obj, create: bool) -> None:
 
     if create:
         financing_totals_refresh(project_ids=[obj.pk if isinstance(obj, Project) else obj.project_id])
+
+
+# A project made by a factory is found by the library's keyword search, as the services would leave it.
+def refresh_search(obj, create: bool) -> None:
+    from projects.search import search_index_refresh
+
+    if create:
+        search_index_refresh(project_ids=[obj.pk])
 
 
 # Part H1 (stored repayment schedules): a loan, drawing or repayment made by a factory leaves the loan's
