@@ -72,7 +72,7 @@ from projects.models import (
     ReviewRecord,
     Unit,
 )
-from projects.search import search_index_refresh
+from projects.search import search_index_create, search_index_refresh
 from projects.services.progress import completed_before
 
 from . import access
@@ -1187,7 +1187,7 @@ def seed_demo(count: int, *, rng_seed: int | None = None, history_years: int = 0
     if history is not None:
         _create_demo_notifications(history)
     financing_totals_refresh(project_ids=[project.pk for project in projects])
-    search_index_refresh(project_ids=[project.pk for project in projects])
+    search_index_create(projects=projects)
     schedules_sync(Loan.objects.filter(pk__in=[loan.pk for loan in loans]), write=True)  # stored schedules
     _audit_demo_seed(projects)
     refresh_statistics()

@@ -71,6 +71,18 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
         yield ids[start : start + CHUNK]
 
 
+def search_index_create(*, projects: Iterable[Project]) -> None:
+    """The index rows of new projects (saved, with no rows yet), from the instances: one query."""
+    insert_rows(
+        SearchGram,
+        [
+            SearchGram(project_id=project.pk, gram=gram)
+            for project in projects
+            for gram in sorted(search_grams(*(getattr(project, field) for field in SEARCHED)))
+        ],
+    )
+
+
 @transaction.atomic
 def search_index_refresh(*, project_ids: Iterable[int]) -> None:
     """Rewrite the index rows of the projects `project_ids` from their texts (unknown ids are passed over).

@@ -20,7 +20,7 @@ from portfolio.records import record_create, record_update
 
 from ..choices import ReviewAction, ReviewStatus, Stage
 from ..models import NATIONAL_CODE_TAKEN, District, Milestone, Project, ReviewRecord, StageChange
-from ..search import SEARCHED, search_index_refresh
+from ..search import SEARCHED, search_index_create, search_index_refresh
 from ..selectors.project import stage_missing_conditions
 
 # What project_create and project_update may set; stage and review status move only through their services.
@@ -109,7 +109,7 @@ def project_create(*, acting_user, code: str = "", **fields) -> Project:
                 )
                 record_create(project, acting_user=acting_user, action="project_create", project=project)
                 financing_totals_create(projects=[project])
-                search_index_refresh(project_ids=[project.pk])
+                search_index_create(projects=[project])
                 return project
         except IntegrityError:
             # Two creations picked the same code at once; the unique constraint caught it. Try the next one.
@@ -222,7 +222,7 @@ def project_create_many(*, acting_user, items: list[dict]) -> list[Project]:
             ],
         )
         financing_totals_create(projects=projects)
-        search_index_refresh(project_ids=[project.pk for project in projects])
+        search_index_create(projects=projects)
     return projects
 
 
