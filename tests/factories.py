@@ -349,10 +349,10 @@ def refresh_totals(obj, create: bool) -> None:
 
 # A project made by a factory is found by the library's keyword search, as the services would leave it.
 def refresh_search(obj, create: bool) -> None:
-    from projects.search import search_index_refresh
+    from projects.search import search_index_create
 
     if create:
-        search_index_refresh(project_ids=[obj.pk])
+        search_index_create(projects=[obj])
 
 
 # Part H1 (stored repayment schedules): a loan, drawing or repayment made by a factory leaves the loan's
