@@ -15,7 +15,6 @@ from rest_framework.test import APIClient
 
 from portfolio.models import AuditEntry
 from tests.factories import (
-    BankFactory,
     DisbursementFactory,
     FundingLineFactory,
     LoanFactory,
@@ -25,6 +24,8 @@ from tests.factories import (
     UserFactory,
     dispatch_world,
     district,
+    named_bank,
+    named_user,
     spread_projects,
 )
 
@@ -82,44 +83,44 @@ def dispatch_june(db):
 
 @pytest.fixture
 def city_user(db):
-    return UserFactory(username="city_a", role="city_staff", is_staff=True)
+    return named_user("city_user")
 
 
 @pytest.fixture
 def city_reviewer(db):
-    return UserFactory(username="city_b", role="city_staff", is_staff=True)
+    return named_user("city_reviewer")
 
 
 @pytest.fixture
 def finance_user(db):
-    return UserFactory(username="finance_a", role="finance")
+    return named_user("finance_user")
 
 
 @pytest.fixture
 def huangpu_user(db):
-    return UserFactory(username="huangpu_a", role="district_user", district_code="440112")
+    return named_user("huangpu_user")
 
 
 @pytest.fixture
 def yuexiu_user(db):
-    return UserFactory(username="yuexiu_a", role="district_user", district_code="440104")
+    return named_user("yuexiu_user")
 
 
 @pytest.fixture
 def no_role_user(db):
-    return UserFactory(username="nobody")
+    return named_user("no_role_user")
 
 
 @pytest.fixture
 def bank(db):
     """The bank of lender_user."""
-    return BankFactory(name="测试甲银行广州分行")
+    return named_bank("bank")
 
 
 @pytest.fixture
 def other_bank(db):
     """Another bank, of other_lender_user: nothing of it may reach lender_user."""
-    return BankFactory(name="测试乙银行广州分行")
+    return named_bank("other_bank")
 
 
 @pytest.fixture

@@ -50,6 +50,39 @@ class UserFactory(factory.django.DjangoModelFactory):
             Profile.objects.update_or_create(user=self, defaults={"organization": extracted})
 
 
+# The users of the shared fixtures (tests/conftest.py), by fixture name; a module that builds its records
+# once (tests/module_rows.py) makes the same users with role_users().
+NAMED_USERS = {
+    "city_user": {"username": "city_a", "role": "city_staff", "is_staff": True},
+    "city_reviewer": {"username": "city_b", "role": "city_staff", "is_staff": True},
+    "finance_user": {"username": "finance_a", "role": "finance"},
+    "huangpu_user": {"username": "huangpu_a", "role": "district_user", "district_code": "440112"},
+    "yuexiu_user": {"username": "yuexiu_a", "role": "district_user", "district_code": "440104"},
+    "no_role_user": {"username": "nobody"},
+}
+BANK_NAMES = {"bank": "测试甲银行广州分行", "other_bank": "测试乙银行广州分行"}
+
+
+def named_user(name: str, **extra) -> User:
+    return UserFactory(**NAMED_USERS[name], **extra)
+
+
+def named_bank(name: str):
+    return BankFactory(name=BANK_NAMES[name])
+
+
+def role_users(bank) -> dict:
+    """One user per role, by the role's code (the district user's district is 黄埔, 440112); the lender is
+    `bank`'s."""
+    return {
+        "no_role": named_user("no_role_user"),
+        "lender": UserFactory(username="bank_a", role="lender", bank=bank),
+        "city_staff": named_user("city_user"),
+        "finance": named_user("finance_user"),
+        "district_user": named_user("huangpu_user"),
+    }
+
+
 class OrganizationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Organization

@@ -28,7 +28,11 @@ from tests.factories import (
     ProjectFactory,
     UnitFactory,
     district,
+    named_bank,
+    named_user,
+    role_users,
 )
+from tests.module_rows import rows_for_the_module
 from tests.projects.test_documents_files import pdf
 
 pytestmark = pytest.mark.django_db
@@ -45,9 +49,9 @@ BANK_CREATE = {"city_staff": 403, "finance": 403, "district_user": 403}
 BANK_CHANGE = {"city_staff": 403, "finance": 403, "district_user": 403}
 
 
-@pytest.fixture
-def world(role_users, city_reviewer, bank, other_bank):
-    users = role_users | {"reviewer": city_reviewer}
+def build_world():
+    bank, other_bank = named_bank("bank"), named_bank("other_bank")
+    users = role_users(bank) | {"reviewer": named_user("city_reviewer")}
     company = OrganizationFactory()
     batch = BatchFactory()
     sides = {}
@@ -102,6 +106,20 @@ def world(role_users, city_reviewer, bank, other_bank):
             "batch-entry": BatchEntryFactory(batch=batch, project=accepted),
         }
     return {"users": users, "sides": sides, "bank": bank, "company": company}
+
+
+built = rows_for_the_module(build_world)
+
+
+@pytest.fixture
+def media_storage(built):
+    return built.media
+
+
+@pytest.fixture
+def world(built, db):
+    """This test's copy of the module's records."""
+    return built.copy()
 
 
 def dispatch_records(code):

@@ -26,7 +26,10 @@ from tests.factories import (
     MilestoneFactory,
     ProjectFactory,
     district,
+    named_bank,
+    role_users,
 )
+from tests.module_rows import rows_for_the_module
 from tests.projects.test_documents_files import pdf
 
 pytestmark = pytest.mark.django_db
@@ -217,11 +220,13 @@ def test_the_matrix_covers_every_page():
     assert names == set(MATRIX)
 
 
-@pytest.fixture
-def world(role_users, bank, other_bank, city_user):
+def build_world():
     """A draft, an accepted project, a milestone, a loan and a funding line in each district; a project that
     reports monthly with a draft plan, a draft report with problems and a problem; a document; an entry of
-    the one 申报 batch; and one user per role."""
+    the one 申报 batch; one user per role; and the two banks."""
+    bank, other_bank = named_bank("bank"), named_bank("other_bank")
+    users = role_users(bank)
+    city_user = users["city_staff"]
     objects = {}
     batch = BatchFactory()
     for side, code, lender in (("own", "440112", bank), ("other", "440104", other_bank)):
@@ -277,7 +282,47 @@ def world(role_users, bank, other_bank, city_user):
             "batch": batch,
             "entry": BatchEntryFactory(batch=batch, project=accepted),
         }
-    return objects, role_users
+    return objects, users, other_bank
+
+
+built = rows_for_the_module(build_world)
+
+
+@pytest.fixture
+def media_storage(built):
+    return built.media
+
+
+@pytest.fixture
+def shared(built, db):
+    """This test's copy of the module's records: (objects by side, users by role, the other bank)."""
+    return built.copy()
+
+
+@pytest.fixture
+def world(shared):
+    objects, users, _other_bank = shared
+    return objects, users
+
+
+@pytest.fixture
+def city_user(shared):
+    return shared[1]["city_staff"]
+
+
+@pytest.fixture
+def finance_user(shared):
+    return shared[1]["finance"]
+
+
+@pytest.fixture
+def huangpu_user(shared):
+    return shared[1]["district_user"]
+
+
+@pytest.fixture
+def other_bank(shared):
+    return shared[2]
 
 
 def url_for(name, kind, objects):
