@@ -1,21 +1,19 @@
 """Records built once for all the tests of a module, as Django's TestCase.setUpTestData builds them once
 for a class: for the permission matrices, whose thousands of cases read the same few dozen records.
 
-    built = rows_for_the_module(build)      # a module-scoped fixture: build() runs once per worker
+    built, media_storage, world = rows_for_the_module(build, copy="world")
 
-    @pytest.fixture
-    def world(built, db):
-        return built.copy()                 # the test's own copy of the instances
+gives the module three fixtures: `built` (module-scoped: build() runs once per worker), `media_storage`
+(the module's storage folder, in place of conftest's folder per test) and `world` (the test's own deep
+copy of what build() returned).
 
 build() writes its rows in a transaction opened before the module's first test and rolled back after its
 last one; each test runs in a savepoint inside it (pytest-django's `db` fixture), so what a test writes is
 undone before the next, and each gets a deep copy of the instances, so what it changes in memory is its own.
-The files build() stores (documents) go to a storage folder of the module's, which is also its tests'
-`media_storage`: the module overrides that fixture with `built.media`.
+The files build() stores (documents) go to the module's storage folder, which its tests also store in.
 """
 
-import copy
-from dataclasses import dataclass
+import copy as copying
 from pathlib import Path
 
 import pytest
@@ -24,17 +22,8 @@ from django.db import transaction
 from django.test import override_settings
 
 
-@dataclass(frozen=True)
-class Built:
-    rows: object
-    media: Path
-
-    def copy(self):
-        return copy.deepcopy(self.rows)
-
-
-def rows_for_the_module(build):
-    @pytest.fixture(scope="module")
+def rows_for_the_module(build, *, copy: str):
+    @pytest.fixture(scope="module", name="built")
     def built(django_db_setup, django_db_blocker, tmp_path_factory):
         media = tmp_path_factory.mktemp("media")
         storages = {
@@ -49,7 +38,15 @@ def rows_for_the_module(build):
             override_settings(MEDIA_ROOT=str(media), STORAGES=storages),
             transaction.atomic(),
         ):
-            yield Built(rows=build(), media=media)
+            yield build(), media
             transaction.set_rollback(True)
 
-    return built
+    @pytest.fixture(name="media_storage")
+    def media_storage(built) -> Path:
+        return built[1]
+
+    @pytest.fixture(name=copy)
+    def copied(built, db):
+        return copying.deepcopy(built[0])
+
+    return built, media_storage, copied

@@ -17,17 +17,7 @@ def build():
     return {"project": ProjectFactory(name="原名")}
 
 
-built = rows_for_the_module(build)
-
-
-@pytest.fixture
-def media_storage(built):
-    return built.media
-
-
-@pytest.fixture
-def rows(built, db):
-    return built.copy()
+built, media_storage, rows = rows_for_the_module(build, copy="rows")
 
 
 # Several cases, so that a worker runs more than one of them after another over the same records.

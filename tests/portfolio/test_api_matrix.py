@@ -108,18 +108,7 @@ def build_world():
     return {"users": users, "sides": sides, "bank": bank, "company": company}
 
 
-built = rows_for_the_module(build_world)
-
-
-@pytest.fixture
-def media_storage(built):
-    return built.media
-
-
-@pytest.fixture
-def world(built, db):
-    """This test's copy of the module's records."""
-    return built.copy()
+built, media_storage, world = rows_for_the_module(build_world, copy="world")
 
 
 def dispatch_records(code):

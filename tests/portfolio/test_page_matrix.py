@@ -285,18 +285,8 @@ def build_world():
     return objects, users, other_bank
 
 
-built = rows_for_the_module(build_world)
-
-
-@pytest.fixture
-def media_storage(built):
-    return built.media
-
-
-@pytest.fixture
-def shared(built, db):
-    """This test's copy of the module's records: (objects by side, users by role, the other bank)."""
-    return built.copy()
+# `shared`: this test's copy of the module's records (objects by side, users by role, the other bank).
+built, media_storage, shared = rows_for_the_module(build_world, copy="shared")
 
 
 @pytest.fixture
