@@ -125,7 +125,7 @@ def other_bank(db):
 
 @pytest.fixture
 def lender_user(db, bank):
-    return UserFactory(username="bank_a", role="lender", bank=bank)
+    return named_user("lender_user", bank=bank)
 
 
 @pytest.fixture

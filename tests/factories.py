@@ -59,6 +59,7 @@ NAMED_USERS = {
     "huangpu_user": {"username": "huangpu_a", "role": "district_user", "district_code": "440112"},
     "yuexiu_user": {"username": "yuexiu_a", "role": "district_user", "district_code": "440104"},
     "no_role_user": {"username": "nobody"},
+    "lender_user": {"username": "bank_a", "role": "lender"},  # with bank=
 }
 BANK_NAMES = {"bank": "测试甲银行广州分行", "other_bank": "测试乙银行广州分行"}
 
@@ -76,7 +77,7 @@ def role_users(bank) -> dict:
     `bank`'s."""
     return {
         "no_role": named_user("no_role_user"),
-        "lender": UserFactory(username="bank_a", role="lender", bank=bank),
+        "lender": named_user("lender_user", bank=bank),
         "city_staff": named_user("city_user"),
         "finance": named_user("finance_user"),
         "district_user": named_user("huangpu_user"),
