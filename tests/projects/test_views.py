@@ -103,6 +103,16 @@ def test_bad_filter_values_are_explained_not_500(city_client, spread):
     assert "选择一个有效的选项" in html and "输入一个数字" in html
 
 
+def test_filter_form_labels_only_the_boxes_it_shows(city_client, spread):
+    """The project code filter (from a link such as the dispatch's) is a hidden field: it keeps its value
+    through the form, and no label stands over an empty cell."""
+    target = spread["unit"]
+    html = page(city_client, LIST, code=target.code)
+    assert f'<input type="hidden" name="code" value="{target.code}"' in html
+    assert 'for="id_code"' not in html
+    assert 'for="id_q"' in html and "共 1 个项目" in html
+
+
 def test_sort_and_paginate(city_client):
     for i in range(25):
         ProjectFactory(code=f"S-{i:03d}", total_investment=Decimal(i + 1) * 1000)
