@@ -107,6 +107,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's form renderer, with select boxes written in Python rather than a template per option.
+FORM_RENDERER = "portfolio.renderers.FormRenderer"
 
 DATABASES = {
     "default": dj_database_url.config(
