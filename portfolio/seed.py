@@ -1178,14 +1178,20 @@ def seed_demo(count: int, *, rng_seed: int | None = None, history_years: int = 0
     now = timezone.now()
     history = _history(history_years, seed, today) if history_years > 0 else None
     ref = _demo_reference()
+    # Each step reads what the steps before it wrote: the planner's statistics are refreshed between them.
     projects = _create_demo_projects(rng, range(start, start + count), ref, now, history)
+    refresh_statistics()
     loans = _create_demo_project_records(rng, projects, ref.banks, today)
+    refresh_statistics()
     _create_demo_loan_ledgers(rng, loans, history)
+    refresh_statistics()
     # After the records above: its draws leave them unchanged.
     _create_demo_dispatch(rng, projects, today, history)
+    refresh_statistics()
     _create_demo_procedures(rng, projects, today)  # last, for the same reason
     if history is not None:
         _create_demo_notifications(history)
+    refresh_statistics()
     financing_totals_refresh(project_ids=[project.pk for project in projects])
     search_index_create(projects=projects)
     schedules_sync(Loan.objects.filter(pk__in=[loan.pk for loan in loans]), write=True)  # stored schedules
@@ -1197,8 +1203,9 @@ def seed_demo(count: int, *, rng_seed: int | None = None, history_years: int = 0
 def refresh_statistics() -> None:
     """After a bulk load, PostgreSQL's planner statistics (ANALYZE) for the rows just written, as autovacuum
     would gather them a little later. Without them a table analysed while it was empty is planned as holding
-    one row, and the nested loops chosen for the ledger's subqueries over thousands of rows take minutes.
-    Inside a transaction ANALYZE sees that transaction's own rows."""
+    one row, and the nested loops chosen for the ledger's subqueries over thousands of rows take minutes;
+    so are the tally triggers' lookups (a plan cached by the session is planned again after ANALYZE). Inside
+    a transaction ANALYZE sees that transaction's own rows."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
