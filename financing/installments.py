@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import QuerySet
 
-from portfolio.db import insert_rows
+from portfolio.db import insert_values
 
 from .models import Disbursement, Installment, Loan, LoanBalance, Repayment
 from .schedule import Schedule, build_schedule
@@ -96,19 +96,11 @@ def _replace(loan_ids: Iterable[int], rows: dict[int, list[tuple]], balances: di
     if not loan_ids:
         return 0
     Installment.objects.filter(loan__in=loan_ids).delete()
-    new = [
-        Installment(loan_id=loan, **dict(zip(FIELDS, row, strict=True)))
-        for loan in loan_ids
-        for row in rows.get(loan, [])
-    ]
-    insert_rows(Installment, new)
+    new = [(loan, *row) for loan in loan_ids for row in rows.get(loan, [])]
+    insert_values(Installment, ["loan_id", *FIELDS], new)
     LoanBalance.objects.filter(loan__in=loan_ids).delete()
-    insert_rows(
-        LoanBalance,
-        [
-            LoanBalance(loan_id=loan, disbursed=balances[loan][0], repaid=balances[loan][1])
-            for loan in loan_ids
-        ],
+    insert_values(
+        LoanBalance, ["loan_id", "disbursed", "repaid"], [(loan, *balances[loan]) for loan in loan_ids]
     )
     return len(new)
 

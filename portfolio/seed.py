@@ -469,9 +469,9 @@ def _create_demo_project_records(
             loans.append(loan)
         milestones += _demo_milestones(rng, project, today)
         records += _demo_review_records(project)
-    FundingLine.objects.bulk_create(lines, batch_size=2000)
-    Milestone.objects.bulk_create(milestones, batch_size=2000)
-    ReviewRecord.objects.bulk_create(records, batch_size=2000)
+    _insert_in_batches(FundingLine, lines)
+    _insert_in_batches(Milestone, milestones)
+    _insert_in_batches(ReviewRecord, records)
     Loan.objects.bulk_create(loans, batch_size=1000)
     return loans
 
@@ -807,9 +807,9 @@ def _create_demo_dispatch(
             reports += more_reports
             problems += more_problems
         if index % DISPATCH_SLICE == 0 or index == len(projects):
-            InvestmentPlan.objects.bulk_create(plans, batch_size=BATCH)
+            _insert_in_batches(InvestmentPlan, plans)
             _insert_reports(reports)
-            Problem.objects.bulk_create(problems, batch_size=BATCH)
+            _insert_in_batches(Problem, problems)
             if history is not None:
                 _audit_reports(reports)
             plans, reports, problems = [], [], []
@@ -918,7 +918,7 @@ def _create_demo_procedures(rng: random.Random, projects: list[Project], today: 
         procedures += _demo_procedures(rng, project, n, today)
         if _demo_balance(rng, project):
             balanced.append(project)
-    Procedure.objects.bulk_create(procedures, batch_size=2000)
+    _insert_in_batches(Procedure, procedures)
     Project.objects.bulk_update(balanced, ["expected_revenue", "debt_service"], batch_size=1000)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from portfolio.db import insert_rows
+from portfolio.db import insert_values
 
 from .models import Project, SearchGram
 
@@ -53,9 +53,10 @@ def _stored(ids: list[int]) -> dict[int, set[str]]:
 
 def _write(ids: list[int], computed: dict[int, set[str]]) -> None:
     SearchGram.objects.filter(project__in=ids).delete()
-    insert_rows(
+    insert_values(
         SearchGram,
-        [SearchGram(project_id=pk, gram=gram) for pk, grams in computed.items() for gram in sorted(grams)],
+        ["project_id", "gram"],
+        [(pk, gram) for pk, grams in computed.items() for gram in sorted(grams)],
     )
 
 
@@ -73,10 +74,11 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 
 def search_index_create(*, projects: Iterable[Project]) -> None:
     """The index rows of new projects (saved, with no rows yet), from the instances: one query."""
-    insert_rows(
+    insert_values(
         SearchGram,
+        ["project_id", "gram"],
         [
-            SearchGram(project_id=project.pk, gram=gram)
+            (project.pk, gram)
             for project in projects
             for gram in sorted(search_grams(*(getattr(project, field) for field in SEARCHED)))
         ],

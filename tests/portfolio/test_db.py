@@ -5,12 +5,14 @@ import gc
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from portfolio.audit import snapshot
-from portfolio.db import cyclic_gc_paused, insert_rows
+from portfolio.db import cyclic_gc_paused, insert_rows, insert_values
 from portfolio.models import AuditEntry
+from projects.choices import Category
 from projects.models import Project
 from tests.factories import OrganizationFactory, UnitFactory, district
 
@@ -19,11 +21,11 @@ pytestmark = pytest.mark.django_db
 
 def project(code, user, **values):
     fields = {"total_investment": Decimal("123456789.01")} | values
+    fields.setdefault("unit", UnitFactory(district=district("440112")))
     return Project(
         code=code,
         name=f"项目{code}",
         district=district("440112"),
-        unit=UnitFactory(district=district("440112")),
         implementing_org=OrganizationFactory(),
         category="river_lake",
         content="碧道\n建设",
@@ -119,3 +121,41 @@ def test_a_demo_seed_leaves_the_planner_statistics_of_its_rows():
         seed_demo(20, rng_seed=6)
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'projects_project'")
         assert cursor.fetchone()[0] >= 20
+
+
+def test_rows_given_as_tuples_are_written_as_instances_would_be(city_user):
+    """insert_values: the named columns from the tuples, the others from their fields' defaults."""
+    at = timezone.make_aware(datetime.datetime(2025, 3, 2, 9, 30))
+    before = timezone.now()
+    insert_values(
+        AuditEntry,
+        ["action", "content_type_id", "object_id", "object_repr", "actor_id", "at"],
+        [("y1", 1, "1", "对象", city_user.pk, at), ("y2", 1, "2", "对象", None, at)],
+    )
+    insert_values(
+        AuditEntry, ["action", "content_type_id", "object_id", "object_repr"], [("y3", 1, "3", "对象")]
+    )
+    first, second, third = AuditEntry.objects.filter(action__startswith="y").order_by("action")
+    assert (first.actor, first.at, first.changes) == (city_user, at, {})
+    assert second.actor is None and second.project is None
+    assert third.at >= before  # the field's default, for the row
+    with pytest.raises(TypeError, match="no columns"):
+        insert_values(AuditEntry, ["action", "colour"], [("z", "red")])
+    with pytest.raises(IntegrityError), transaction.atomic():  # content_type_id, NOT NULL, left out
+        insert_values(AuditEntry, ["action", "object_id", "object_repr"], [("z", "4", "对象")])
+    assert not AuditEntry.objects.filter(action="z").exists()
+
+
+def test_the_shortcuts_send_what_the_fields_would(city_user):
+    """Text choices, amounts given as text, and a foreign key set to an instance before it was saved: the
+    same stored values as by bulk_create, and an amount that is not a number is refused."""
+    unit = UnitFactory.build(district=district("440112"))
+    late = project("D-1", city_user, total_investment="1000.50", unit=unit)
+    late.category = Category.BAY
+    unit.save()
+    insert_rows(Project, [late])
+    stored = Project.objects.get(code="D-1")
+    assert stored.unit == unit and stored.total_investment == Decimal("1000.50")
+    assert stored.category == "bay"
+    with pytest.raises(ValidationError):
+        insert_rows(Project, [project("D-2", city_user, total_investment=Decimal("NaN"))])
